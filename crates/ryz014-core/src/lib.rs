@@ -1,0 +1,23 @@
+//! `ryz014-core`: everything about talking to a Renesas RYZ014 (Sequans Monarch) LTE-M modem that does
+//! not need I/O: typed AT commands with validated parameters, a streaming framer and `nom` parsers for
+//! responses and notifications, the FOTA and registration models, provisioning profiles and plans, and
+//! one async modem client over `futures::io::{AsyncRead, AsyncWrite}` that every transport shares.
+//!
+//! The crate makes no OS calls besides the random source used for PSK generation (`getrandom`, which
+//! also works in the browser) and builds for `wasm32-unknown-unknown`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod command;
+pub mod fota;
+pub mod framer;
+pub mod imei;
+pub mod message;
+pub mod parse;
+pub mod provision;
+pub mod psk;
+pub mod registration;
+pub mod timer;
+
+pub use message::Message;
