@@ -21,3 +21,6 @@ pub mod registration;
 pub mod timer;
 
 pub use message::Message;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
