@@ -481,7 +481,7 @@ pub fn duration_words(secs: u64) -> String {
     if secs >= 3600 && secs % 3600 == 0 {
         return format!("{} h", secs / 3600);
     }
-    if secs >= 60 && secs < 3600 && secs % 60 == 0 {
+    if (60..3600).contains(&secs) && secs % 60 == 0 {
         return format!("{} min", secs / 60);
     }
     if secs >= 3600 {
