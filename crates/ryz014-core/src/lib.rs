@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod command;
+pub mod describe;
 pub mod fota;
 pub mod framer;
 pub mod imei;
