@@ -945,3 +945,16 @@ fn every_record_has_line_kind_and_explanation() {
         assert_eq!(r["explanation"], json!(explain(m)));
     }
 }
+
+#[test]
+fn redaction_of_typed_commands() {
+    assert_eq!(
+        redact_command_text(
+            r#"at+sqndmcfg="standard","PSK",100,"urn:imei:015770000031766","e9891e446e07ba10519059db4ad9eb1b""#
+        ),
+        r#"at+sqndmcfg="standard","PSK",100,"urn:imei:015770000031766","e989…""#
+    );
+    let server =
+        r#"AT+SQNDMCFG="standard","server",100,"60","coaps://eu.iot.avsystem.cloud:5694","1","bs""#;
+    assert_eq!(redact_command_text(server), server);
+}
