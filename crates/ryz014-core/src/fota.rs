@@ -729,7 +729,7 @@ impl FotaTracker {
         self.phase = FotaPhase::Installed;
         self.keep_powered = false;
         self.error = None;
-        if let Some(v) = version {
+        if let Some(v) = version.map(str::trim).filter(|v| !v.is_empty()) {
             self.target_version = Some(v.to_string());
             self.version_after = Some(v.to_string());
             self.current_version = Some(v.to_string());
@@ -990,6 +990,21 @@ mod tests {
         assert_eq!(u.progress, Some(100));
         assert!(u.keep_powered);
         assert!(!u.changed);
+    }
+
+    #[test]
+    fn an_empty_installed_version_is_no_version() {
+        let mut t = FotaTracker::new();
+        t.apply(
+            secs(0),
+            &Message::Fota(FotaNotification {
+                event: Some(FotaKeyword::Installed),
+                version: Some(String::new()),
+                ..Default::default()
+            }),
+        );
+        assert_eq!(*t.outcome(), FotaOutcome::Installed { version: None });
+        assert_eq!(t.target_version(), None);
     }
 
     #[test]
