@@ -1,0 +1,2 @@
+//! The simulator binary (skeleton).
+fn main() {}
