@@ -476,7 +476,8 @@ impl Modem {
             started: now,
             last_pct: None,
         });
-        let at = |m: &Modem, bytes: u64| now + m.transfer_time(bytes.saturating_sub(from));
+        let at =
+            |m: &Modem, bytes: u64| now.saturating_add(m.transfer_time(bytes.saturating_sub(from)));
         if let Some(p0) = pct_of(from, size).checked_div(step) {
             let p0 = p0 * step;
             self.push_progress(p0);

@@ -121,6 +121,15 @@ pub(crate) enum LwEvent {
     Updated(u16),
 }
 
+/// A lifetime of 0 means the default, 86400 s (as in wakaama): a zero period would spin.
+fn effective_lifetime(l: u32) -> u32 {
+    if l == 0 {
+        86_400
+    } else {
+        l
+    }
+}
+
 fn secs_left(deadline: Option<Duration>, now: Duration) -> i64 {
     match deadline {
         None => -1,
@@ -174,9 +183,11 @@ impl Modem {
             .iter()
             .map(|a| AccountRt {
                 id: a.server_id,
-                lifetime: a.lifetime,
+                lifetime: effective_lifetime(a.lifetime),
                 status: DmStatus::Deregistered,
-                deadline: Some(now + Duration::from_secs(u64::from(a.lifetime))),
+                deadline: Some(
+                    now + Duration::from_secs(u64::from(effective_lifetime(a.lifetime))),
+                ),
                 direct: false,
             })
             .collect();
@@ -184,7 +195,7 @@ impl Modem {
             if !accounts.iter().any(|a| a.id == s.server_id) {
                 accounts.push(AccountRt {
                     id: s.server_id,
-                    lifetime: s.lifetime.unwrap_or(86_400),
+                    lifetime: effective_lifetime(s.lifetime.unwrap_or(0)),
                     status: DmStatus::Deregistered,
                     deadline: Some(now),
                     direct: true,
@@ -292,9 +303,9 @@ impl Modem {
                             .iter()
                             .map(|s| AccountRt {
                                 id: s.server_id,
-                                lifetime: s.lifetime,
+                                lifetime: effective_lifetime(s.lifetime),
                                 status: DmStatus::Deregistered,
-                                deadline: Some(now + s.register_delay),
+                                deadline: Some(now.saturating_add(s.register_delay)),
                                 direct: false,
                             })
                             .collect();
@@ -332,7 +343,7 @@ impl Modem {
                                 bm.deadline = None;
                             } else {
                                 bm.status = BsStatus::Failing;
-                                bm.deadline = Some(now + t.bootstrap_retry);
+                                bm.deadline = Some(now.saturating_add(t.bootstrap_retry));
                             }
                         }
                         if give_up {

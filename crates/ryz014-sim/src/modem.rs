@@ -482,7 +482,7 @@ impl Modem {
     // ------------------------------------------------------------------ scheduling
 
     pub(crate) fn schedule(&mut self, delay: Duration, ev: Event) {
-        let at = self.now + delay;
+        let at = self.now.saturating_add(delay);
         self.schedule_at(at, ev);
     }
 
@@ -611,7 +611,7 @@ impl Modem {
 
     fn on_line(&mut self, line: String) {
         let line = line.trim().to_string();
-        if line.len() < 2 || !line[..2].eq_ignore_ascii_case("AT") {
+        if !line.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("AT")) {
             // Modems ignore anything that does not start with AT.
             return;
         }
@@ -835,7 +835,7 @@ impl Modem {
         self.power = Power::Down;
         let remaining = job.remaining;
         self.nv.pending_install = Some(job);
-        self.install_ends_at = Some(self.now + remaining);
+        self.install_ends_at = Some(self.now.saturating_add(remaining));
         self.schedule(remaining, Event::InstallDone);
         if let Some(i) = self
             .cfg

@@ -15,10 +15,10 @@ pub struct RealTimeModem {
 
 impl RealTimeModem {
     /// Starts the clock now. `scale` > 1 runs the modem faster than real time (a 60 s hold-off
-    /// takes 1 s at scale 60); values that are not finite and positive count as 1.
+    /// takes 1 s at scale 60); values that are not finite and positive count as 1; others are clamped to 1e-6..1e9.
     pub fn new(modem: Modem, scale: f64) -> Self {
         let scale = if scale.is_finite() && scale > 0.0 {
-            scale
+            scale.clamp(1e-6, 1e9)
         } else {
             1.0
         };
@@ -31,7 +31,8 @@ impl RealTimeModem {
 
     /// The virtual time now.
     pub fn now(&self) -> Duration {
-        self.start.elapsed().mul_f64(self.scale)
+        Duration::try_from_secs_f64(self.start.elapsed().as_secs_f64() * self.scale)
+            .unwrap_or(Duration::MAX)
     }
 
     /// Bytes from the host, now.
@@ -50,7 +51,8 @@ impl RealTimeModem {
     /// Real time until the modem's next event (`None`: nothing scheduled).
     pub fn real_time_until_next(&self) -> Option<Duration> {
         let next = self.modem.next_deadline()?;
-        Some(next.saturating_sub(self.now()).div_f64(self.scale))
+        let left = next.saturating_sub(self.now()).as_secs_f64() / self.scale;
+        Some(Duration::try_from_secs_f64(left).unwrap_or(Duration::MAX))
     }
 
     /// The modem (server side, snapshot, ...).

@@ -317,7 +317,7 @@ impl SimHandle {
     /// Lets virtual time run for `d` (the modem's output is kept for the next read).
     pub fn advance(&self, d: Duration) {
         let mut sh = self.0.borrow_mut();
-        let target = sh.now + d;
+        let target = sh.now.saturating_add(d);
         sh.now = target;
         sh.pull();
     }
