@@ -105,6 +105,72 @@ pub struct SimConfig {
     pub seed: u64,
     /// The DM server side.
     pub server: ServerConfig,
+    /// Start already provisioned (as if the note's §4.3 procedure had run), instead of with
+    /// factory NV state.
+    pub provisioned: Option<Provisioning>,
+}
+
+/// NV contents as the note's provisioning procedure (§4.3.1.2, §4.3.1.3, §4.3.3) leaves them:
+/// DM service on, a bootstrap server with its PSK, autoconnect, a restoration point saved before
+/// the FOTA configuration, and the FOTA configuration.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Provisioning {
+    /// DM profile name (the operator mode), `standard`.
+    pub profile: String,
+    /// Bootstrap server id, 100 in the note.
+    pub server_id: u16,
+    /// Bootstrap server URL.
+    pub bootstrap_url: String,
+    /// Hold-off, seconds (60 in the note).
+    pub hold_off: u32,
+    /// PSK identity, `urn:imei:<IMEI>`.
+    pub psk_identity: String,
+    /// PSK secret, hex (never shown by `Debug`).
+    pub psk_secret: String,
+    /// The FOTA configuration, if any.
+    pub fota: Option<crate::nv::FotaConfig>,
+}
+
+impl std::fmt::Debug for Provisioning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provisioning")
+            .field("profile", &self.profile)
+            .field("server_id", &self.server_id)
+            .field("bootstrap_url", &self.bootstrap_url)
+            .field("hold_off", &self.hold_off)
+            .field("psk_identity", &self.psk_identity)
+            .field(
+                "psk_secret",
+                &crate::nv::Secret::new(self.psk_secret.clone()),
+            )
+            .field("fota", &self.fota)
+            .finish()
+    }
+}
+
+impl Provisioning {
+    /// The note's example for an IMEI: profile `standard`, server 100, hold-off 60 s,
+    /// `coaps://eu.iot.avsystem.cloud:5694`, identity `urn:imei:<IMEI>`, the given secret, and
+    /// `AT+SQNFOTACFG="standard",0,2,10,<fota_timer>`.
+    pub fn note_example(imei: &str, psk_secret: &str, fota_timer: Option<u32>) -> Self {
+        Provisioning {
+            profile: "standard".into(),
+            server_id: 100,
+            bootstrap_url: "coaps://eu.iot.avsystem.cloud:5694".into(),
+            hold_off: 60,
+            psk_identity: format!("urn:imei:{imei}"),
+            psk_secret: psk_secret.into(),
+            fota: Some(crate::nv::FotaConfig {
+                profile: "standard".into(),
+                mode: 0,
+                report_state: 2,
+                report_download: 10,
+                timer: fota_timer,
+                download_timeout: None,
+                certificate: None,
+            }),
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -125,6 +191,7 @@ impl Default for SimConfig {
             faults: Vec::new(),
             seed: 0x5EED_0214,
             server: ServerConfig::default(),
+            provisioned: None,
         }
     }
 }
@@ -152,6 +219,11 @@ pub enum ConfigError {
     /// `download_bps` is zero.
     #[error("download_bps must be at least 1")]
     DownloadRate,
+    /// The preset PSK secret is not 1..32 bytes of hex (the secret is not shown).
+    #[error(
+        "provisioned psk_secret must be an even number of hex digits, 2..64 (got {0} characters)"
+    )]
+    PskSecret(usize),
 }
 
 pub(crate) fn valid_version(s: &str) -> bool {
@@ -186,6 +258,15 @@ impl SimConfig {
         }
         if self.download_bps == 0 {
             return Err(ConfigError::DownloadRate);
+        }
+        if let Some(p) = &self.provisioned {
+            let k = &p.psk_secret;
+            if !(2..=64).contains(&k.len())
+                || k.len() % 2 != 0
+                || !k.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err(ConfigError::PskSecret(k.len()));
+            }
         }
         Ok(())
     }

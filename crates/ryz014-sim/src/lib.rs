@@ -25,7 +25,7 @@ pub mod realtime;
 pub mod server;
 pub mod sim;
 
-pub use config::{ConfigError, NetworkInfo, SimConfig, Timings};
+pub use config::{ConfigError, NetworkInfo, Provisioning, SimConfig, Timings};
 pub use fault::{Fault, FaultParseError};
 pub use modem::Modem;
 pub use nv::Snapshot;

@@ -254,19 +254,47 @@ impl Modem {
     /// [`SimConfig::boot_at_start`]).
     pub fn new(config: SimConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        let settings = Settings::factory(config.autoconnect);
-        let nv = NvState {
+        let mut settings = Settings::factory(config.autoconnect);
+        let mut nv = NvState {
             dm: BTreeMap::new(),
             settings: settings.clone(),
             restoration: None,
             firmware: config.firmware.clone(),
             pending_install: None,
         };
+        if let Some(p) = &config.provisioned {
+            nv.dm.insert(
+                p.profile.clone(),
+                DmProfile {
+                    autostart: 1,
+                    servers: vec![crate::nv::ServerEntry {
+                        server_id: p.server_id,
+                        lifetime: Some(p.hold_off),
+                        url: p.bootstrap_url.clone(),
+                        cid: Some(1),
+                        role: ryz014_core::message::ServerRole::Bs,
+                    }],
+                    psks: vec![crate::nv::PskEntry {
+                        server_id: p.server_id,
+                        identity: p.psk_identity.clone(),
+                        secret: crate::nv::Secret::new(p.psk_secret.clone()),
+                    }],
+                    accounts: Vec::new(),
+                },
+            );
+            settings.autoconnect = true;
+            nv.restoration = Some(crate::nv::RestorationPoint {
+                tag: "oem".into(),
+                settings: settings.clone(),
+            });
+            settings.fota = p.fota.clone();
+            nv.settings = settings.clone();
+        }
         let mut m = Modem {
             server: Server::new(config.server.clone()),
             active: Active {
-                dm: BTreeMap::new(),
-                settings,
+                dm: nv.dm.clone(),
+                settings: settings.clone(),
             },
             nv,
             now: Duration::ZERO,
@@ -276,7 +304,7 @@ impl Modem {
             echo: config.echo,
             cmee: config.cmee,
             cereg_mode: config.cereg_mode,
-            cfun: if config.autoconnect { 1 } else { 0 },
+            cfun: u8::from(settings.autoconnect),
             net: Net::Detached,
             lwm2m: None,
             fota: FotaRt::default(),

@@ -632,3 +632,50 @@ fn provisioned_lenient(cfg: SimConfig) -> Host {
     }
     h
 }
+
+#[test]
+fn a_preset_provisioning_starts_like_the_note_left_it() {
+    let mut cfg = SimConfig {
+        echo: false,
+        provisioned: Some(ryz014_sim::Provisioning::note_example(
+            "015770000031766",
+            SECRET,
+            Some(60),
+        )),
+        ..SimConfig::default()
+    };
+    cfg.server.trust_any = true;
+    assert!(!format!("{cfg:?}").contains("67538357"), "secret in Debug");
+    let mut h = Host::new(cfg);
+    let got = h.until(5 * MIN, |l| l == "+SQNFOTA: 3");
+    assert_eq!(
+        got,
+        s(&[
+            "+CEREG: 2",
+            r#"+CEREG: 1,"0002","01A2D002",7"#,
+            "+SQNFOTA: 1",
+            "+SQNFOTA: 2",
+            "+SQNFOTA: 3"
+        ])
+    );
+    assert_eq!(
+        h.ok(r#"AT+SQNDMCFG="standard""#),
+        s(&[
+            r#"+SQNDMCFG: "standard","service",1"#,
+            r#"+SQNDMCFG: "standard","server",100,60,"coaps://eu.iot.avsystem.cloud:5694",1,"bs""#,
+            r#"+SQNDMCFG: "standard","psk",100,"urn:imei:015770000031766","8749""#,
+        ])
+    );
+    assert_eq!(
+        h.ok("AT+SQNFOTACFG?"),
+        s(&[r#"+SQNFOTACFG: "standard",0,2,10,60,60,,"#])
+    );
+    // The restoration point predates the FOTA configuration, as in the note's order.
+    h.ok("AT+SQNSFACTORYRESET");
+    h.ok("AT^RESET");
+    h.wait_line("+SYSSTART", MIN);
+    assert!(h
+        .ok("AT+SQNFOTACFG?")
+        .iter()
+        .all(|l| !l.starts_with("+SQNFOTACFG")));
+}

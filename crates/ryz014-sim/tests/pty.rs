@@ -164,3 +164,31 @@ fn serves_a_serial_client_on_a_pty_and_writes_state_on_sigterm() {
     assert!(!text.contains("87493467538357"), "secret leaked");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_provisioned_modem_upgrades_itself_in_scaled_real_time() {
+    // 1000× real time: hold-off 60 s, FOTA timer 60 s, download and installation take well
+    // under a second of real time.
+    let sim = Sim::spawn(&[
+        "--provisioned",
+        "--fota-timer",
+        "60",
+        "--schedule-fota",
+        "good:5.4.1.1-57830@1",
+        "--time-scale",
+        "1000",
+        "--echo",
+        "0",
+    ]);
+    let mut p = Port::open(&sim.path);
+    let got = p.until(|l| l.starts_with("+SQNFOTA: \"installed\""));
+    assert!(got.contains(&"+SQNFOTA: 3".to_string()), "{got:?}");
+    assert!(got.contains(&"+SQNFOTA: 5,3,100".to_string()), "{got:?}");
+    assert!(got.contains(&"+SYSSTART".to_string()), "{got:?}");
+    assert_eq!(
+        got.last().map(String::as_str),
+        Some(r#"+SQNFOTA: "installed","5.4.1.1-57830""#)
+    );
+    assert_eq!(p.cmd("ATI1"), ["UE5.4.1.1", "LR5.4.1.1-57830", "OK"]);
+    assert!(sim.terminate().success());
+}
