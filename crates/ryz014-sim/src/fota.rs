@@ -9,6 +9,10 @@
 //! `+CEREG: 2`, `8`, `"installed","<version>"` (a wrong image: `3`, `3,8` right after
 //! `+SYSSTART`, old firmware kept). A download timeout pauses the download (`3`); the next check
 //! resumes it where it stopped. A power loss loses the download (it restarts from 0).
+//! `<report_state>` 0 silences `+SQNFOTA`; 1 and 2 report the same lines (no format of the
+//! "intermediate errors" of level 2 is public); `<report_download>` 0 silences `5,3,<pct>`, else
+//! the percentages are the multiples of the step, and 100. The server-side change of the FOTA
+//! timer (§6.1.2, its URC format unknown) is not modelled.
 //!
 //! `AT+SQNSUPGRADE` emits no unsolicited `+SQNSUPGRADE:` lines (their values are not public);
 //! `AT+SQNSUPGRADE?` answers one of `+SQNSUPGRADE: "idle"`, `"downloading",<pct>`,

@@ -979,11 +979,17 @@ pub fn redact_command(line: &str) -> String {
                     .get(1)
                     .and_then(Arg::text)
                     .is_some_and(|g| g.eq_ignore_ascii_case("psk"));
-                if is_psk && args.len() >= 5 {
+                if is_psk && args.len() >= 4 {
+                    // The secret is the 5th argument; a malformed line may carry it elsewhere,
+                    // so every argument after the identity's position is cut, and the identity
+                    // too when the line is too short to be sure which is which.
+                    let first = if args.len() == 5 { 4 } else { 3 };
                     let mut args = args.clone();
-                    if let Some(t) = args[4].text().filter(|t| !t.is_empty()) {
-                        let prefix: String = t.chars().take(4).collect();
-                        args[4] = Arg::Quoted(format!("{prefix}…"));
+                    for a in args.iter_mut().skip(first) {
+                        if let Some(t) = a.text().filter(|t| !t.is_empty()) {
+                            let prefix: String = t.chars().take(4).collect();
+                            *a = Arg::Quoted(format!("{prefix}…"));
+                        }
                     }
                     return crate::at::AtCommand {
                         name: cmd.name,
