@@ -679,3 +679,25 @@ fn a_preset_provisioning_starts_like_the_note_left_it() {
         .iter()
         .all(|l| !l.starts_with("+SQNFOTACFG")));
 }
+
+#[test]
+fn detach_and_shutdown() {
+    let mut h = provisioned(SimConfig::default(), r#""standard",0,2,10,60"#);
+    assert!(h.handle.device_status(EP).unwrap().registered);
+    h.send("AT+CFUN=4");
+    assert_eq!(h.until(MIN, is_final), s(&["+CEREG: 0", "OK"]));
+    assert_eq!(h.cmd("AT+SQNDMST"), s(&["ERROR"]));
+    assert!(!h.handle.device_status(EP).unwrap().registered);
+    // Back to full function: attach, then the LwM2M client starts over.
+    h.ok("AT+CFUN=1");
+    h.until(MIN, |l| l.starts_with("+CEREG: 1,"));
+    assert_eq!(h.line(MIN).as_deref(), Some("+SQNFOTA: 1"));
+    // AT+SQNSSHDN: off until the board powers the modem again.
+    assert_eq!(h.cmd("AT+SQNSSHDN"), s(&["OK"]));
+    assert_eq!(h.line(MIN).as_deref(), Some("+SHUTDOWN"));
+    h.send("AT");
+    assert!(h.lines_for(10 * MIN).is_empty());
+    h.handle.power_on();
+    assert_eq!(h.line(MIN).as_deref(), Some("+SYSSTART"));
+    assert_eq!(h.cmd("AT"), s(&["OK"]));
+}
