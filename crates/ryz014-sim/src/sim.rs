@@ -8,8 +8,10 @@
 //!
 //! Rules that keep this exact:
 //! - a sleep's deadline is fixed when [`Timer::sleep`] is called (not when first polled);
-//! - time never passes a sleep's deadline while that sleep is alive and not yet completed:
-//!   poll it (or drop it) to let time go on;
+//! - time stops once at every live sleep's deadline: the waiting future returns `Pending`
+//!   (waking the sleep and itself), so that a `select(read, sleep)` or a `join` sees the sleep
+//!   fire at its exact time; a sleep that is not polled then (kept but forgotten) does not hold
+//!   time back afterwards;
 //! - a read returns as soon as the modem has sent anything.
 //!
 //! Everything is single-threaded (`Rc<RefCell<..>>`), with no OS calls: it works on wasm32.
@@ -35,6 +37,8 @@ use crate::server::{DeviceStatus, FirmwareImage, Server, ServerError};
 struct SleepEntry {
     deadline: Duration,
     waker: Option<Waker>,
+    /// Time has stopped at this deadline once already.
+    stopped: bool,
 }
 
 #[derive(Debug)]
@@ -50,7 +54,7 @@ struct Shared {
 enum Step {
     /// Time moved on.
     Advanced,
-    /// A live sleep is due: it must complete before time goes on.
+    /// Time reached a live sleep's deadline: give it a chance to be polled first.
     Blocked(Vec<Waker>),
     /// Nothing is scheduled anywhere.
     Idle,
@@ -65,17 +69,25 @@ impl Shared {
 
     fn step(&mut self) -> Step {
         let now = self.now;
-        if self.sleeps.values().any(|s| s.deadline <= now) {
-            let wakers = self
-                .sleeps
-                .values_mut()
-                .filter(|s| s.deadline <= now)
-                .filter_map(|s| s.waker.take())
-                .collect();
+        let mut blocked = false;
+        let mut wakers = Vec::new();
+        for sl in self.sleeps.values_mut() {
+            if sl.deadline <= now && !sl.stopped {
+                sl.stopped = true;
+                blocked = true;
+                wakers.extend(sl.waker.take());
+            }
+        }
+        if blocked {
             return Step::Blocked(wakers);
         }
         let md = self.modem.next_deadline();
-        let sd = self.sleeps.values().map(|s| s.deadline).min();
+        let sd = self
+            .sleeps
+            .values()
+            .map(|s| s.deadline)
+            .filter(|d| *d > now)
+            .min();
         let target = match (md, sd) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) | (None, Some(a)) => a,
@@ -147,6 +159,7 @@ impl AsyncRead for SimStream {
                     sh.reader = Some(cx.waker().clone());
                     drop(sh);
                     wake_all(wakers);
+                    cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
                 Step::Idle => {
@@ -236,6 +249,7 @@ impl Future for SimSleep {
                     }
                     drop(sh);
                     wake_all(wakers);
+                    cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
                 Step::Idle => {
@@ -276,6 +290,7 @@ impl Timer for SimTimer {
             SleepEntry {
                 deadline,
                 waker: None,
+                stopped: false,
             },
         );
         Box::pin(SimSleep {

@@ -121,3 +121,54 @@ fn the_handle_advances_time_and_keeps_output() {
     let n = block_on(stream.read(&mut buf)).unwrap();
     assert_eq!(&buf[..n], b"\r\n+SYSSTART\r\n");
 }
+
+#[test]
+fn a_forgotten_sleep_does_not_hang_a_read() {
+    let (mut stream, timer, _h) = sim::new(booting()).unwrap();
+    let forgotten = timer.sleep(Duration::from_secs(1));
+    let mut buf = [0u8; 64];
+    let n = block_on(stream.read(&mut buf)).unwrap();
+    assert_eq!(&buf[..n], b"\r\n+SYSSTART\r\n");
+    assert_eq!(timer.now(), Duration::from_secs(3));
+    // Polled late, it is simply done.
+    block_on(forgotten);
+    assert_eq!(timer.now(), Duration::from_secs(3));
+}
+
+#[test]
+fn a_sleeper_in_a_join_fires_at_its_own_time_while_the_modem_talks() {
+    let (stream, timer, h) = sim::new(SimConfig {
+        echo: false,
+        autoconnect: true,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let mut reader = stream.clone();
+    let mut writer = stream;
+    // The modem searches at 0.1 s and attaches at 2.1 s; the writer asks at 1 s.
+    let read = async move {
+        let mut buf = [0u8; 64];
+        let mut got = Vec::new();
+        while !got.ends_with(b",7\r\n") {
+            let n = reader.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    };
+    // The sleep starts now (a future's body only runs when first polled).
+    let one_second = timer.sleep(Duration::from_secs(1));
+    let t3 = timer.clone();
+    let write = async move {
+        one_second.await;
+        let at = t3.now();
+        writer.write_all(b"AT+CEREG?\r").await.unwrap();
+        at
+    };
+    let (got, at) = block_on(join(read, write));
+    assert_eq!(at, Duration::from_secs(1));
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        "\r\n+CEREG: 2\r\n\r\n+CEREG: 2,2\r\n\r\nOK\r\n\r\n+CEREG: 1,\"0002\",\"01A2D002\",7\r\n"
+    );
+    assert_eq!(h.now(), Duration::from_millis(2100));
+}
