@@ -1,0 +1,2 @@
+//! Throughput of the framer and parser (being written).
+fn main() {}
