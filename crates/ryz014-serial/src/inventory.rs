@@ -1,0 +1,922 @@
+//! The provisioning inventory: one SQLite file (WAL, `synchronous=FULL`, created with mode 0600)
+//! that records every modem, its PSK identity and secret, and how far its provisioning got.
+//!
+//! The provisioning flow relies on one promise: [`Inventory::begin_pending`] returns only after the
+//! record (secret included) is committed to disk, so the secret is written to the modem only once
+//! it can no longer be lost. A record goes `pending → verified | failed`; re-provisioning a verified
+//! IMEI (`--force`) adds a new record that *replaces* the old one, and when the new one is verified
+//! the old one becomes `superseded` (kept as history). A pending record left by a crash is found by
+//! [`Inventory::pending`] / [`Inventory::find_pending`] so a re-run can resume with the same secret.
+//!
+//! Exports ([`Inventory::export`], [`Inventory::export_to_file`]) are the only way a secret leaves
+//! the inventory in full; files are created with mode 0600 before any secret is written.
+
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use serde::Serialize;
+
+/// The schema version this code writes (SQLite `user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The header line of the `coiote-csv` export (mirrors the names of Coiote's REST API until the
+/// CSV import's own headers are confirmed).
+pub const COIOTE_CSV_HEADER: &str = "endpointName,dtlsIdentity,dtlsPskHex";
+
+const SCHEMA_V1: &str = "
+CREATE TABLE devices (
+    id            INTEGER PRIMARY KEY,
+    imei          TEXT NOT NULL,
+    endpoint      TEXT NOT NULL,
+    psk_identity  TEXT NOT NULL,
+    psk_hex       TEXT NOT NULL,
+    profile       TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'verified', 'failed', 'superseded')),
+    port          TEXT,
+    firmware      TEXT,
+    error         TEXT,
+    replaces      INTEGER REFERENCES devices(id),
+    superseded_by INTEGER REFERENCES devices(id),
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX devices_imei ON devices(imei);
+CREATE UNIQUE INDEX devices_one_verified ON devices(imei) WHERE state = 'verified';
+CREATE UNIQUE INDEX devices_one_pending ON devices(imei) WHERE state = 'pending';
+";
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+const COLUMNS: &str = "id, imei, endpoint, psk_identity, psk_hex, profile, state, port, firmware, \
+                       error, replaces, superseded_by, created_at, updated_at";
+
+/// The row id of an inventory record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RecordId(pub i64);
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// How far a modem's provisioning got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Recorded; the secret may or may not have reached the modem yet.
+    Pending,
+    /// Provisioned and read back.
+    Verified,
+    /// Provisioning failed (the error text says where).
+    Failed,
+    /// Was verified, then replaced by a forced re-provisioning (kept as history).
+    Superseded,
+}
+
+impl State {
+    /// The word stored in the database and shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Verified => "verified",
+            State::Failed => "failed",
+            State::Superseded => "superseded",
+        }
+    }
+
+    fn parse(s: &str) -> Option<State> {
+        Some(match s {
+            "pending" => State::Pending,
+            "verified" => State::Verified,
+            "failed" => State::Failed,
+            "superseded" => State::Superseded,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// `endpointName,dtlsIdentity,dtlsPskHex`, one row per verified modem.
+    CoioteCsv,
+    /// A JSON array of Coiote REST API device objects (`POST /api/coiotedm/v3/devices`).
+    Json,
+}
+
+/// What to record when provisioning starts.
+#[derive(Clone)]
+pub struct NewRecord<'a> {
+    /// The modem's IMEI (15 digits, already Luhn-checked by the caller).
+    pub imei: &'a str,
+    /// The LwM2M endpoint name (`urn:imei:<IMEI>`).
+    pub endpoint: &'a str,
+    /// The PSK identity.
+    pub psk_identity: &'a str,
+    /// The PSK secret in hex (2..=64 hex digits, even length).
+    pub secret_hex: &'a str,
+    /// The profile name (`standard`).
+    pub profile: &'a str,
+    /// The serial port the modem is on.
+    pub port: Option<&'a str>,
+    /// The firmware version read before provisioning.
+    pub firmware: Option<&'a str>,
+}
+
+impl fmt::Debug for NewRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewRecord")
+            .field("imei", &self.imei)
+            .field("endpoint", &self.endpoint)
+            .field("psk_identity", &self.psk_identity)
+            .field("secret", &redact(self.secret_hex))
+            .field("profile", &self.profile)
+            .field("port", &self.port)
+            .field("firmware", &self.firmware)
+            .finish()
+    }
+}
+
+/// One inventory record. Its `Debug` output shows only the first 4 hex digits of the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Row id.
+    pub id: RecordId,
+    /// IMEI.
+    pub imei: String,
+    /// LwM2M endpoint name.
+    pub endpoint: String,
+    /// PSK identity.
+    pub psk_identity: String,
+    secret_hex: String,
+    /// Profile name.
+    pub profile: String,
+    /// State.
+    pub state: State,
+    /// Serial port used.
+    pub port: Option<String>,
+    /// Firmware version.
+    pub firmware: Option<String>,
+    /// Error text of a failed provisioning.
+    pub error: Option<String>,
+    /// The verified record this one replaces (forced re-provisioning).
+    pub replaces: Option<RecordId>,
+    /// The record that replaced this one.
+    pub superseded_by: Option<RecordId>,
+    /// Creation time (UTC, RFC 3339).
+    pub created_at: String,
+    /// Last change (UTC, RFC 3339).
+    pub updated_at: String,
+}
+
+impl Record {
+    /// The full PSK secret in hex. Only for sending it to the modem or an explicit export.
+    pub fn secret_hex(&self) -> &str {
+        &self.secret_hex
+    }
+
+    /// The secret as the modem shows it: the first 4 hex digits and an ellipsis.
+    pub fn secret_redacted(&self) -> String {
+        redact(&self.secret_hex)
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("id", &self.id)
+            .field("imei", &self.imei)
+            .field("endpoint", &self.endpoint)
+            .field("psk_identity", &self.psk_identity)
+            .field("secret", &self.secret_redacted())
+            .field("profile", &self.profile)
+            .field("state", &self.state)
+            .field("port", &self.port)
+            .field("firmware", &self.firmware)
+            .field("error", &self.error)
+            .field("replaces", &self.replaces)
+            .field("superseded_by", &self.superseded_by)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// Shows the first 4 hex digits of a secret followed by an ellipsis.
+pub fn redact(secret_hex: &str) -> String {
+    let head: String = secret_hex.chars().take(4).collect();
+    format!("{head}…")
+}
+
+/// Inventory errors. None of them carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// SQLite failed.
+    #[error("inventory {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The inventory file does not exist (for commands that only read it).
+    #[error("inventory {0} does not exist (give the right file with --inventory)")]
+    Missing(PathBuf),
+    /// The file was written by a newer version of this tool.
+    #[error("inventory {path} has schema version {found}; this ryz014 understands up to {SCHEMA_VERSION}")]
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// The version found.
+        found: i64,
+    },
+    /// The IMEI is already provisioned and verified.
+    #[error("IMEI {imei} is already provisioned and verified (record {id}); use --force to rotate its key")]
+    AlreadyVerified {
+        /// The IMEI.
+        imei: String,
+        /// The verified record.
+        id: RecordId,
+    },
+    /// A provisioning of this IMEI is already pending (an interrupted run, or another port).
+    #[error("IMEI {imei} already has a pending provisioning (record {id}); resume it instead of starting another")]
+    PendingExists {
+        /// The IMEI.
+        imei: String,
+        /// The pending record.
+        id: RecordId,
+    },
+    /// No record has this id.
+    #[error("no inventory record {0}")]
+    NoRecord(RecordId),
+    /// The record is not in a state that allows the change.
+    #[error("record {id} is {from}; only a pending record can become {to}")]
+    NotPending {
+        /// The record.
+        id: RecordId,
+        /// Its current state.
+        from: State,
+        /// The state asked for.
+        to: State,
+    },
+    /// A field of a new record is invalid.
+    #[error("{field} {value}: {allowed}")]
+    BadField {
+        /// The field name.
+        field: &'static str,
+        /// The value given (secrets are shown redacted).
+        value: String,
+        /// What is allowed.
+        allowed: &'static str,
+    },
+    /// A stored row could not be understood (a damaged or foreign file).
+    #[error("inventory {path}: record {id} has an unknown state \"{state}\"")]
+    BadRow {
+        /// The database file.
+        path: PathBuf,
+        /// The row id.
+        id: i64,
+        /// The state found.
+        state: String,
+    },
+    /// Serializing the JSON export failed.
+    #[error("JSON export: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The SQLite inventory. `Send + Sync`: one connection behind a mutex.
+pub struct Inventory {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inventory")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Inventory {
+    /// Opens the inventory at `path`, creating it (mode 0600) if it does not exist.
+    ///
+    /// An existing file readable by others is narrowed to mode 0600. The schema is created or
+    /// checked; a file from a newer version is refused.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, InventoryError> {
+        let path = path.as_ref().to_path_buf();
+        create_private(&path)?;
+        Self::open_file(path)
+    }
+
+    /// Opens an inventory that must already exist (for listing and exporting).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, InventoryError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Err(InventoryError::Missing(path));
+        }
+        Self::open_file(path)
+    }
+
+    fn open_file(path: PathBuf) -> Result<Self, InventoryError> {
+        restrict_permissions(&path)?;
+        let sql = |source| InventoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(sql)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(sql(rusqlite::Error::InvalidParameterName(format!(
+                "journal_mode stayed {mode}; WAL is required"
+            ))));
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(sql)?;
+        let inv = Inventory {
+            conn: Mutex::new(conn),
+            path,
+        };
+        inv.migrate()?;
+        Ok(inv)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> InventoryError {
+        InventoryError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&self) -> Result<(), InventoryError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.sql(e))?;
+        if version > SCHEMA_VERSION {
+            return Err(InventoryError::SchemaTooNew {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        if version < 1 {
+            tx.execute_batch(SCHEMA_V1).map_err(|e| self.sql(e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+                .map_err(|e| self.sql(e))?;
+        }
+        tx.commit().map_err(|e| self.sql(e))
+    }
+
+    /// Records a modem as pending, before its secret is sent. Returns once the record is durable
+    /// (committed with `synchronous=FULL`).
+    ///
+    /// Refused when the IMEI already has a pending record ([`InventoryError::PendingExists`]: resume
+    /// that one), or a verified one and `force` is false ([`InventoryError::AlreadyVerified`]). With
+    /// `force`, the new record replaces the verified one once it is itself verified.
+    pub fn begin_pending(
+        &self,
+        new: &NewRecord<'_>,
+        force: bool,
+    ) -> Result<RecordId, InventoryError> {
+        validate(new)?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+        let existing = |state: &str| -> Result<Option<i64>, InventoryError> {
+            tx.query_row(
+                "SELECT id FROM devices WHERE imei = ?1 AND state = ?2",
+                params![new.imei, state],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+        };
+        if let Some(id) = existing("pending")? {
+            return Err(InventoryError::PendingExists {
+                imei: new.imei.to_string(),
+                id: RecordId(id),
+            });
+        }
+        let replaces = existing("verified")?;
+        if let (Some(id), false) = (replaces, force) {
+            return Err(InventoryError::AlreadyVerified {
+                imei: new.imei.to_string(),
+                id: RecordId(id),
+            });
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state, port, \
+                 firmware, replaces, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, {NOW}, {NOW})"
+            ),
+            params![
+                new.imei,
+                new.endpoint,
+                new.psk_identity,
+                new.secret_hex.to_ascii_lowercase(),
+                new.profile,
+                new.port,
+                new.firmware,
+                replaces,
+            ],
+        )
+        .map_err(|e| self.sql(e))?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(|e| self.sql(e))?;
+        Ok(RecordId(id))
+    }
+
+    /// Marks a pending record verified (the read-back matched), updating the firmware when given.
+    /// A verified record of the same IMEI becomes superseded by this one, in the same transaction.
+    pub fn mark_verified(
+        &self,
+        id: RecordId,
+        firmware: Option<&str>,
+    ) -> Result<(), InventoryError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+        let (imei, state) = self.state_of(&tx, id)?;
+        if state != State::Pending {
+            return Err(InventoryError::NotPending {
+                id,
+                from: state,
+                to: State::Verified,
+            });
+        }
+        tx.execute(
+            &format!(
+                "UPDATE devices SET state = 'superseded', superseded_by = ?1, updated_at = {NOW} \
+                 WHERE imei = ?2 AND state = 'verified'"
+            ),
+            params![id.0, imei],
+        )
+        .map_err(|e| self.sql(e))?;
+        tx.execute(
+            &format!(
+                "UPDATE devices SET state = 'verified', firmware = COALESCE(?2, firmware), \
+                 error = NULL, updated_at = {NOW} WHERE id = ?1"
+            ),
+            params![id.0, firmware],
+        )
+        .map_err(|e| self.sql(e))?;
+        tx.commit().map_err(|e| self.sql(e))
+    }
+
+    /// Marks a pending record failed with the error text (the step and the modem's answer). Any
+    /// occurrence of the record's secret in `error` is replaced by its redacted form.
+    pub fn mark_failed(&self, id: RecordId, error: &str) -> Result<(), InventoryError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+        let (_, state) = self.state_of(&tx, id)?;
+        if state != State::Pending {
+            return Err(InventoryError::NotPending {
+                id,
+                from: state,
+                to: State::Failed,
+            });
+        }
+        let secret: String = tx
+            .query_row("SELECT psk_hex FROM devices WHERE id = ?1", [id.0], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.sql(e))?;
+        let error = scrub(error, &secret);
+        tx.execute(
+            &format!(
+                "UPDATE devices SET state = 'failed', error = ?2, updated_at = {NOW} WHERE id = ?1"
+            ),
+            params![id.0, error],
+        )
+        .map_err(|e| self.sql(e))?;
+        tx.commit().map_err(|e| self.sql(e))
+    }
+
+    fn state_of(&self, conn: &Connection, id: RecordId) -> Result<(String, State), InventoryError> {
+        let row: Option<(String, String)> = conn
+            .query_row(
+                "SELECT imei, state FROM devices WHERE id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let (imei, state) = row.ok_or(InventoryError::NoRecord(id))?;
+        let parsed = State::parse(&state).ok_or_else(|| InventoryError::BadRow {
+            path: self.path.clone(),
+            id: id.0,
+            state,
+        })?;
+        Ok((imei, parsed))
+    }
+
+    fn query(
+        &self,
+        where_clause: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Record>, InventoryError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM devices {where_clause} ORDER BY id"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(args, raw_row)
+            .map_err(|e| self.sql(e))?
+            .collect::<Result<Vec<RawRow>, _>>()
+            .map_err(|e| self.sql(e))?;
+        rows.into_iter()
+            .map(|r| r.into_record(&self.path))
+            .collect()
+    }
+
+    /// The record with this id.
+    pub fn get(&self, id: RecordId) -> Result<Record, InventoryError> {
+        self.query("WHERE id = ?1", &[&id.0])?
+            .pop()
+            .ok_or(InventoryError::NoRecord(id))
+    }
+
+    /// The verified record of an IMEI, if any.
+    pub fn find_verified(&self, imei: &str) -> Result<Option<Record>, InventoryError> {
+        Ok(self
+            .query("WHERE imei = ?1 AND state = 'verified'", &[&imei])?
+            .pop())
+    }
+
+    /// The pending record of an IMEI, if any (an interrupted provisioning to resume).
+    pub fn find_pending(&self, imei: &str) -> Result<Option<Record>, InventoryError> {
+        Ok(self
+            .query("WHERE imei = ?1 AND state = 'pending'", &[&imei])?
+            .pop())
+    }
+
+    /// Every record of an IMEI, oldest first (its history).
+    pub fn history(&self, imei: &str) -> Result<Vec<Record>, InventoryError> {
+        self.query("WHERE imei = ?1", &[&imei])
+    }
+
+    /// Every pending record, oldest first (for resuming after a crash).
+    pub fn pending(&self) -> Result<Vec<Record>, InventoryError> {
+        self.query("WHERE state = 'pending'", &[])
+    }
+
+    /// Every record, oldest first.
+    pub fn list(&self) -> Result<Vec<Record>, InventoryError> {
+        self.query("", &[])
+    }
+
+    /// Writes the verified records in `format` to `out`. Returns how many were written.
+    pub fn export(
+        &self,
+        format: ExportFormat,
+        out: &mut dyn Write,
+    ) -> Result<usize, InventoryError> {
+        let records = self.query("WHERE state = 'verified'", &[])?;
+        let io_err = |source| InventoryError::Io {
+            path: PathBuf::from("(export output)"),
+            source,
+        };
+        match format {
+            ExportFormat::CoioteCsv => {
+                let mut text = String::from(COIOTE_CSV_HEADER);
+                text.push_str("\r\n");
+                for r in &records {
+                    text.push_str(&format!(
+                        "{},{},{}\r\n",
+                        csv_field(&r.endpoint),
+                        csv_field(&r.psk_identity),
+                        csv_field(r.secret_hex())
+                    ));
+                }
+                out.write_all(text.as_bytes()).map_err(io_err)?;
+            }
+            ExportFormat::Json => {
+                let devices: Vec<CoioteDevice<'_>> =
+                    records.iter().map(CoioteDevice::from).collect();
+                serde_json::to_writer_pretty(&mut *out, &devices)?;
+                out.write_all(b"\n").map_err(io_err)?;
+            }
+        }
+        out.flush().map_err(io_err)?;
+        Ok(records.len())
+    }
+
+    /// Writes the export to `path` atomically: a temporary file in the same directory, created with
+    /// mode 0600 before any secret is written, synced, then renamed over `path`.
+    pub fn export_to_file(
+        &self,
+        format: ExportFormat,
+        path: impl AsRef<Path>,
+    ) -> Result<usize, InventoryError> {
+        let path = path.as_ref();
+        let io_at = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| InventoryError::Io { path: p, source }
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".to_string());
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let mut file = create_private_new(&tmp).map_err(io_at(&tmp))?;
+        let result = (|| {
+            let n = self.export(format, &mut file)?;
+            file.sync_all().map_err(io_at(&tmp))?;
+            fs::rename(&tmp, path).map_err(io_at(path))?;
+            Ok(n)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+/// One device in Coiote's REST API shape.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CoioteDevice<'a> {
+    connector_type: &'static str,
+    properties: CoioteProperties<'a>,
+    security_mode: &'static str,
+    dtls_identity: &'a str,
+    dtls_psk: CoiotePsk<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CoioteProperties<'a> {
+    endpoint_name: &'a str,
+}
+
+#[derive(Serialize)]
+struct CoiotePsk<'a> {
+    #[serde(rename = "HexadecimalPsk")]
+    hexadecimal_psk: &'a str,
+}
+
+impl<'a> From<&'a Record> for CoioteDevice<'a> {
+    fn from(r: &'a Record) -> Self {
+        CoioteDevice {
+            connector_type: "bootstrap",
+            properties: CoioteProperties {
+                endpoint_name: &r.endpoint,
+            },
+            security_mode: "psk",
+            dtls_identity: &r.psk_identity,
+            dtls_psk: CoiotePsk {
+                hexadecimal_psk: r.secret_hex(),
+            },
+        }
+    }
+}
+
+/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Replaces every occurrence of `secret` (any case) in `text` with its redacted form.
+fn scrub(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    let lower = text.to_ascii_lowercase();
+    let needle = secret.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(pos) = lower[i..].find(&needle) {
+        out.push_str(&text[i..i + pos]);
+        out.push_str(&redact(secret));
+        i += pos + needle.len();
+    }
+    out.push_str(&text[i..]);
+    out
+}
+
+fn validate(new: &NewRecord<'_>) -> Result<(), InventoryError> {
+    let bad = |field, value: &str, allowed| InventoryError::BadField {
+        field,
+        value: value.to_string(),
+        allowed,
+    };
+    if new.imei.len() != 15 || !new.imei.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("imei", new.imei, "15 decimal digits"));
+    }
+    let s = new.secret_hex;
+    if s.is_empty() || s.len() > 64 || s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(InventoryError::BadField {
+            field: "PSK secret",
+            value: format!("{} ({} characters)", redact(s), s.len()),
+            allowed: "an even number of hex digits, 2..=64 (1..=32 bytes)",
+        });
+    }
+    for (field, value) in [
+        ("endpoint name", new.endpoint),
+        ("PSK identity", new.psk_identity),
+        ("profile", new.profile),
+    ] {
+        if value.is_empty() {
+            return Err(bad(field, value, "must not be empty"));
+        }
+    }
+    Ok(())
+}
+
+struct RawRow {
+    id: i64,
+    imei: String,
+    endpoint: String,
+    psk_identity: String,
+    secret_hex: String,
+    profile: String,
+    state: String,
+    port: Option<String>,
+    firmware: Option<String>,
+    error: Option<String>,
+    replaces: Option<i64>,
+    superseded_by: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        id: r.get(0)?,
+        imei: r.get(1)?,
+        endpoint: r.get(2)?,
+        psk_identity: r.get(3)?,
+        secret_hex: r.get(4)?,
+        profile: r.get(5)?,
+        state: r.get(6)?,
+        port: r.get(7)?,
+        firmware: r.get(8)?,
+        error: r.get(9)?,
+        replaces: r.get(10)?,
+        superseded_by: r.get(11)?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+    })
+}
+
+impl RawRow {
+    fn into_record(self, path: &Path) -> Result<Record, InventoryError> {
+        let state = State::parse(&self.state).ok_or_else(|| InventoryError::BadRow {
+            path: path.to_path_buf(),
+            id: self.id,
+            state: self.state.clone(),
+        })?;
+        Ok(Record {
+            id: RecordId(self.id),
+            imei: self.imei,
+            endpoint: self.endpoint,
+            psk_identity: self.psk_identity,
+            secret_hex: self.secret_hex,
+            profile: self.profile,
+            state,
+            port: self.port,
+            firmware: self.firmware,
+            error: self.error,
+            replaces: self.replaces.map(RecordId),
+            superseded_by: self.superseded_by.map(RecordId),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Creates `path` empty with mode 0600 unless it exists.
+fn create_private(path: &Path) -> Result<(), InventoryError> {
+    match create_private_new(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(InventoryError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Creates a new file that only its owner may read (mode 0600 on Unix); fails if it exists.
+pub fn create_private_new(path: &Path) -> io::Result<fs::File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Narrows an existing file readable or writable by group or others to mode 0600.
+fn restrict_permissions(path: &Path) -> Result<(), InventoryError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let io_err = |source| InventoryError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mode = fs::metadata(path).map_err(io_err)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o700)).map_err(io_err)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_removes_the_secret_in_any_case() {
+        let s = "00112233aabbccdd";
+        assert_eq!(
+            scrub("psk 00112233AABBCCDD refused; again 00112233aabbccdd.", s),
+            "psk 0011… refused; again 0011…."
+        );
+        assert_eq!(scrub("nothing here", s), "nothing here");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("urn:imei:1"), "urn:imei:1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+
+    #[test]
+    fn bad_secret_error_shows_only_the_prefix() {
+        let new = NewRecord {
+            imei: "015770000031766",
+            endpoint: "urn:imei:015770000031766",
+            psk_identity: "urn:imei:015770000031766",
+            secret_hex: "deadbeefcafe0",
+            profile: "standard",
+            port: None,
+            firmware: None,
+        };
+        let text = validate(&new).unwrap_err().to_string();
+        assert!(text.contains("dead…"), "{text}");
+        assert!(!text.contains("deadbeef"), "{text}");
+        assert!(!format!("{new:?}").contains("deadbeef"));
+    }
+}
