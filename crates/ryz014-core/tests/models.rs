@@ -15,6 +15,7 @@ use ryz014_core::message::{
     BootEvent, DmConfigLine, DmStatusLine, ErrorCode, FinalResult, FirmwareLine, FotaConfigLine,
     FotaKeyword, FotaNotification, Message, Registration, ServerRole,
 };
+use ryz014_core::parse::parse_line;
 use ryz014_core::registration::{RegistrationStatus, ServerStatus};
 use serde_json::json;
 
@@ -88,9 +89,68 @@ fn dmst(role: ServerRole, id: u32, status: &str, timer: i64, update_in: i64) -> 
     }
 }
 
-/// §4.5.2, from `ATI1` to the reconnection, as the modem sends it.
+/// §4.5.2, from `ATI1` to the reconnection, as the modem sends it (the note's OCR errors
+/// `+SONFOTA` corrected to `+SQNFOTA`; lines it wraps joined).
+const NOTE_4_5_2: &str = r#"ATI1
+UE5.4.1.1
+LR5.4.1.1-57857
+OK
++SQNFOTA: 4
++SQNFOTA: 3
++SQNFOTA: "available"
++SQNFOTA: 4
++SQNFOTA: 3
++SQNFOTA: 5
++SQNFOTA: 5,3,0
++SQNFOTA: 5,3,10
++SQNFOTA: 5,3,20
++SQNFOTA: 5,3,30
++SQNFOTA: 5,3,40
++SQNFOTA: 5,3,50
++SQNFOTA: 5,3,60
++SQNFOTA: 5,3,70
++SQNFOTA: 5,3,80
++SQNFOTA: 5,3,90
++SQNFOTA: 5,3,100
++SQNFOTA: "downloaded"
++SQNFOTA: 6
++SQNFOTA: 7
++SQNFOTA: "install"
++SYSSTART
++CEREG: 2
++SQNFOTA: 8
++SQNFOTA: "installed","5.4.1.1-57830"
++CEREG: 1,"0002","01A2D002",7"#;
+
+/// §4.7.1, the wrong-image log, without the note's `//` comments.
+const NOTE_4_7_1: &str = r#"+SQNFOTA: "downloaded"
++SQNFOTA: 6
++SQNFOTA: 7
++SQNFOTA: "install"
++SYSSTART
++SQNFOTA: 3
++SQNFOTA: 3,8"#;
+
+fn parse_all(text: &str) -> Vec<Message> {
+    text.lines().map(parse_line).collect()
+}
+
+/// The §4.5.2 transcript, decoded by the parser.
 fn note_4_5_2() -> Vec<Message> {
+    parse_all(NOTE_4_5_2)
+}
+
+/// The §4.7.1 log, decoded by the parser.
+fn note_4_7_1() -> Vec<Message> {
+    parse_all(NOTE_4_7_1)
+}
+
+/// §4.5.2 built by hand: the shapes the models rely on.
+fn note_4_5_2_built() -> Vec<Message> {
     let mut v = vec![
+        Message::Command {
+            text: "ATI1".into(),
+        },
         Message::Firmware(FirmwareLine::Ue("5.4.1.1".into())),
         lr("5.4.1.1-57857"),
         Message::Final(FinalResult::Ok),
@@ -124,8 +184,8 @@ fn note_4_5_2() -> Vec<Message> {
     v
 }
 
-/// §4.7.1, the wrong-image log.
-fn note_4_7_1() -> Vec<Message> {
+/// §4.7.1 built by hand.
+fn note_4_7_1_built() -> Vec<Message> {
     vec![
         fota_event(FotaKeyword::Downloaded),
         fota(6),
@@ -145,6 +205,12 @@ fn run(tracker: &mut FotaTracker, msgs: &[Message]) {
 
 // ---------------------------------------------------------------------------------------------
 // FOTA tracker
+
+#[test]
+fn the_parser_gives_the_shapes_the_models_expect() {
+    assert_eq!(note_4_5_2(), note_4_5_2_built());
+    assert_eq!(note_4_7_1(), note_4_7_1_built());
+}
 
 #[test]
 fn note_4_5_2_good_image_ends_installed() {
@@ -957,4 +1023,110 @@ fn redaction_of_typed_commands() {
     let server =
         r#"AT+SQNDMCFG="standard","server",100,"60","coaps://eu.iot.avsystem.cloud:5694","1","bs""#;
     assert_eq!(redact_command_text(server), server);
+}
+
+// ---------------------------------------------------------------------------------------------
+// From text lines, through the parser
+
+#[test]
+fn note_6_3_3_from_text() {
+    let answer = r#"AT+SQNDMST
++SQNDMST: "bs",100,"BS_FINISHED",10,-1
++SQNDMST: "dm",102,"DEREGISTERED",2592000,22
++SQNDMST: "dm",101,"REG_PENDING",86400,-1
+OK"#;
+    let s = RegistrationStatus::from_messages(&parse_all(answer));
+    assert_eq!(
+        s.explanations(),
+        vec![
+            "The bootstrap process was successful.".to_string(),
+            "Server 102 registration starts in 22 seconds.".to_string(),
+            "Server 101 registration is under way.".to_string(),
+        ]
+    );
+    let answer = r#"+SQNDMST: "bs",100,"BS_HOLD_OFF",10,7
++SQNDMST: "dm",101,"DEREGISTERED",86400,86397
+OK"#;
+    let s = RegistrationStatus::from_messages(&parse_all(answer));
+    assert_eq!(
+        s.servers()[0].explain(),
+        "The bootstrap process is delayed by the carrier's hold-off timer. It will start in 7 seconds."
+    );
+    let answer = r#"+SQNDMST: "bs",100,"BS_FINISHED",10,-1
++SQNDMST: "dm",102,"REGISTERED",2592000,2587603
++SQNDMST: "dm",101,"REGISTERED",86400,81965"#;
+    let s = RegistrationStatus::from_messages(&parse_all(answer));
+    assert_eq!(
+        s.servers()[1].explain(),
+        "Server 102 registration was successful. Registration update period is 30 days \
+         (2,592,000 seconds). The next registration update is scheduled in 2,587,603 s."
+    );
+    assert!(s.is_registered() && s.bootstrap_done());
+}
+
+#[test]
+fn decode_records_from_text_lines() {
+    let lines = [
+        (
+            r#"AT+SQNDMCFG="standard","psk",100,"urn:imei:015770000031766","87493467538357""#,
+            json!({"kind": "command", "text": r#"AT+SQNDMCFG="standard","psk",100,"urn:imei:015770000031766","8749…""#}),
+        ),
+        ("OK", json!({"kind": "final", "result": "ok"})),
+        (
+            "+CME ERROR: 50",
+            json!({"kind": "final", "result": "cme_error", "code": 50}),
+        ),
+        (
+            "+SQNFOTA: 5,3,40",
+            json!({"kind": "fota", "state": 5, "cause": 3, "progress": 40, "phase": "downloading"}),
+        ),
+        (
+            "+SQNFOTA: 3,8",
+            json!({"kind": "fota", "state": 3, "cause": 8, "phase": "failed"}),
+        ),
+        (
+            r#"+SQNFOTA: "installed","5.4.1.1-57830""#,
+            json!({"kind": "fota", "event": "installed", "version": "5.4.1.1-57830", "phase": "installed"}),
+        ),
+        (
+            r#"+SQNDMST: "dm",101,"REGISTERED",86400,84597"#,
+            json!({"kind": "dm_status", "role": "dm", "server_id": 101, "status": "REGISTERED", "timer": 86400, "update_in": 84597}),
+        ),
+        (
+            r#"+CEREG: 1,"0002","01A2D002",7"#,
+            json!({"kind": "registration", "stat": 1, "tac": "0002", "cell_id": "01A2D002", "act": 7}),
+        ),
+        ("+SHUTDOWN", json!({"kind": "boot", "event": "shutdown"})),
+        (
+            "015770000031766",
+            json!({"kind": "info", "info": "imei", "imei": "015770000031766"}),
+        ),
+        (
+            "LR5.4.1.1-57857",
+            json!({"kind": "info", "info": "firmware", "component": "lr", "version": "5.4.1.1-57857"}),
+        ),
+        (
+            "+SONFOTA: 5,3,70",
+            json!({"kind": "unknown", "raw": "+SONFOTA: 5,3,70"}),
+        ),
+    ];
+    for (i, (line, expected)) in lines.iter().enumerate() {
+        let msg = parse_line(line);
+        let rec = decode_record(i + 1, &msg);
+        assert_eq!(rec["line"], json!(i + 1));
+        assert_eq!(rec["explanation"], json!(explain(&msg)));
+        for (k, v) in expected.as_object().unwrap() {
+            assert_eq!(&rec[k], v, "{line}: field {k} in {rec}");
+        }
+    }
+}
+
+#[test]
+fn a_psk_read_line_never_shows_more_than_four_digits() {
+    let msg = parse_line(r#"+SQNDMCFG: "standard","psk",100,"urn:imei:015770000031766","8749""#);
+    let rec = decode_record(1, &msg);
+    assert_eq!(rec["kind"], json!("dm_config"));
+    assert_eq!(rec["group"], json!("psk"));
+    assert_eq!(rec["secret_prefix"], json!("8749"));
+    assert!(rec["explanation"].as_str().unwrap().contains("8749…"));
 }
