@@ -102,8 +102,8 @@ pub enum CommandParseError {
     Param {
         /// The command name and form.
         command: String,
-        /// The parameter error.
-        error: ParamError,
+        /// The parameter error (boxed to keep the error small).
+        error: Box<ParamError>,
     },
 }
 
@@ -1171,7 +1171,7 @@ impl Ctx {
     fn param(&self, error: ParamError) -> CommandParseError {
         CommandParseError::Param {
             command: self.command.clone(),
-            error,
+            error: Box::new(error),
         }
     }
 
