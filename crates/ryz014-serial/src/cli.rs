@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
+use ryz014_core::psk::PskSecret;
 use ryz014_serial::inventory::{ExportFormat, Inventory, InventoryError, Record};
 use ryz014_serial::ports::{self, Likelihood, SelectError};
 use ryz014_serial::transport::{Baud, TransportError, MAX_BAUD, MIN_BAUD};
@@ -501,14 +502,10 @@ fn likelihood_word(l: Likelihood) -> &'static str {
 
 fn cmd_keygen(count: u32, out: &Out) -> Result<(), CliError> {
     for index in 1..=count {
-        let mut key = [0u8; 32];
-        getrandom::getrandom(&mut key).map_err(|e| {
-            CliError::new(
-                Exit::Failed,
-                format!("the operating system's random source failed: {e}"),
-            )
-        })?;
-        let hex = hex::encode(key);
+        let secret =
+            PskSecret::generate().map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+        // keygen's whole purpose is to print the secret: an explicit secret output.
+        let hex = secret.expose_hex();
         out.event(&json!({"event": "psk", "index": index, "psk_hex": hex}))?;
         out.say(&hex)?;
     }
@@ -522,7 +519,7 @@ fn record_event(r: &Record) -> Value {
         "imei": r.imei,
         "endpoint": r.endpoint,
         "psk_identity": r.psk_identity,
-        "psk": r.secret_redacted(),
+        "psk": r.secret.redacted(),
         "profile": r.profile,
         "state": r.state,
         "port": r.port,
@@ -558,10 +555,10 @@ fn cmd_inventory_list(inv: &InventoryArg, out: &Out) -> Result<(), CliError> {
         out.say(&format!(
             "{:>4}  {:<15}  {:<10}  {:<10}  {:<6}  {:<24}  {:<14}  {:<20}  {}",
             r.id.0,
-            r.imei,
+            r.imei.as_str(),
             r.state.as_str(),
             r.profile,
-            r.secret_redacted(),
+            r.secret.redacted(),
             r.updated_at,
             r.port.as_deref().unwrap_or("-"),
             r.firmware.as_deref().unwrap_or("-"),

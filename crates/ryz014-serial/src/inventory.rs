@@ -19,6 +19,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use ryz014_core::imei::Imei;
+use ryz014_core::psk::PskSecret;
 use serde::Serialize;
 
 /// The schema version this code writes (SQLite `user_version`).
@@ -117,17 +119,17 @@ pub enum ExportFormat {
     Json,
 }
 
-/// What to record when provisioning starts.
-#[derive(Clone)]
+/// What to record when provisioning starts. Its `Debug` output shows the secret redacted.
+#[derive(Debug, Clone)]
 pub struct NewRecord<'a> {
-    /// The modem's IMEI (15 digits, already Luhn-checked by the caller).
-    pub imei: &'a str,
+    /// The modem's IMEI.
+    pub imei: &'a Imei,
     /// The LwM2M endpoint name (`urn:imei:<IMEI>`).
     pub endpoint: &'a str,
     /// The PSK identity.
     pub psk_identity: &'a str,
-    /// The PSK secret in hex (2..=64 hex digits, even length).
-    pub secret_hex: &'a str,
+    /// The PSK secret.
+    pub secret: &'a PskSecret,
     /// The profile name (`standard`).
     pub profile: &'a str,
     /// The serial port the modem is on.
@@ -136,32 +138,19 @@ pub struct NewRecord<'a> {
     pub firmware: Option<&'a str>,
 }
 
-impl fmt::Debug for NewRecord<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewRecord")
-            .field("imei", &self.imei)
-            .field("endpoint", &self.endpoint)
-            .field("psk_identity", &self.psk_identity)
-            .field("secret", &redact(self.secret_hex))
-            .field("profile", &self.profile)
-            .field("port", &self.port)
-            .field("firmware", &self.firmware)
-            .finish()
-    }
-}
-
 /// One inventory record. Its `Debug` output shows only the first 4 hex digits of the secret.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// Row id.
     pub id: RecordId,
     /// IMEI.
-    pub imei: String,
+    pub imei: Imei,
     /// LwM2M endpoint name.
     pub endpoint: String,
     /// PSK identity.
     pub psk_identity: String,
-    secret_hex: String,
+    /// The PSK secret (redacted in `Debug`/`Display`; `expose_hex` only for the modem or an export).
+    pub secret: PskSecret,
     /// Profile name.
     pub profile: String,
     /// State.
@@ -180,45 +169,6 @@ pub struct Record {
     pub created_at: String,
     /// Last change (UTC, RFC 3339).
     pub updated_at: String,
-}
-
-impl Record {
-    /// The full PSK secret in hex. Only for sending it to the modem or an explicit export.
-    pub fn secret_hex(&self) -> &str {
-        &self.secret_hex
-    }
-
-    /// The secret as the modem shows it: the first 4 hex digits and an ellipsis.
-    pub fn secret_redacted(&self) -> String {
-        redact(&self.secret_hex)
-    }
-}
-
-impl fmt::Debug for Record {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Record")
-            .field("id", &self.id)
-            .field("imei", &self.imei)
-            .field("endpoint", &self.endpoint)
-            .field("psk_identity", &self.psk_identity)
-            .field("secret", &self.secret_redacted())
-            .field("profile", &self.profile)
-            .field("state", &self.state)
-            .field("port", &self.port)
-            .field("firmware", &self.firmware)
-            .field("error", &self.error)
-            .field("replaces", &self.replaces)
-            .field("superseded_by", &self.superseded_by)
-            .field("created_at", &self.created_at)
-            .field("updated_at", &self.updated_at)
-            .finish()
-    }
-}
-
-/// Shows the first 4 hex digits of a secret followed by an ellipsis.
-pub fn redact(secret_hex: &str) -> String {
-    let head: String = secret_hex.chars().take(4).collect();
-    format!("{head}…")
 }
 
 /// Inventory errors. None of them carries a secret.
@@ -283,24 +233,26 @@ pub enum InventoryError {
         to: State,
     },
     /// A field of a new record is invalid.
-    #[error("{field} {value}: {allowed}")]
+    #[error("{field} {value:?}: {allowed}")]
     BadField {
         /// The field name.
         field: &'static str,
-        /// The value given (secrets are shown redacted).
+        /// The value given.
         value: String,
         /// What is allowed.
         allowed: &'static str,
     },
-    /// A stored row could not be understood (a damaged or foreign file).
-    #[error("inventory {path}: record {id} has an unknown state \"{state}\"")]
+    /// A stored row could not be understood (a damaged or foreign file). Never shows a secret.
+    #[error("inventory {path}: record {id} has an invalid {field}: {problem}")]
     BadRow {
         /// The database file.
         path: PathBuf,
         /// The row id.
         id: i64,
-        /// The state found.
-        state: String,
+        /// The column.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
     },
     /// Serializing the JSON export failed.
     #[error("JSON export: {0}")]
@@ -424,7 +376,7 @@ impl Inventory {
         let existing = |state: &str| -> Result<Option<i64>, InventoryError> {
             tx.query_row(
                 "SELECT id FROM devices WHERE imei = ?1 AND state = ?2",
-                params![new.imei, state],
+                params![new.imei.as_str(), state],
                 |r| r.get(0),
             )
             .optional()
@@ -450,10 +402,10 @@ impl Inventory {
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, {NOW}, {NOW})"
             ),
             params![
-                new.imei,
+                new.imei.as_str(),
                 new.endpoint,
                 new.psk_identity,
-                new.secret_hex.to_ascii_lowercase(),
+                new.secret.expose_hex(),
                 new.profile,
                 new.port,
                 new.firmware,
@@ -525,6 +477,7 @@ impl Inventory {
             })
             .map_err(|e| self.sql(e))?;
         let error = scrub(error, &secret);
+        let error = error.as_str();
         tx.execute(
             &format!(
                 "UPDATE devices SET state = 'failed', error = ?2, updated_at = {NOW} WHERE id = ?1"
@@ -548,7 +501,8 @@ impl Inventory {
         let parsed = State::parse(&state).ok_or_else(|| InventoryError::BadRow {
             path: self.path.clone(),
             id: id.0,
-            state,
+            field: "state",
+            problem: format!("unknown state {state:?}"),
         })?;
         Ok((imei, parsed))
     }
@@ -582,22 +536,22 @@ impl Inventory {
     }
 
     /// The verified record of an IMEI, if any.
-    pub fn find_verified(&self, imei: &str) -> Result<Option<Record>, InventoryError> {
+    pub fn find_verified(&self, imei: &Imei) -> Result<Option<Record>, InventoryError> {
         Ok(self
-            .query("WHERE imei = ?1 AND state = 'verified'", &[&imei])?
+            .query("WHERE imei = ?1 AND state = 'verified'", &[&imei.as_str()])?
             .pop())
     }
 
     /// The pending record of an IMEI, if any (an interrupted provisioning to resume).
-    pub fn find_pending(&self, imei: &str) -> Result<Option<Record>, InventoryError> {
+    pub fn find_pending(&self, imei: &Imei) -> Result<Option<Record>, InventoryError> {
         Ok(self
-            .query("WHERE imei = ?1 AND state = 'pending'", &[&imei])?
+            .query("WHERE imei = ?1 AND state = 'pending'", &[&imei.as_str()])?
             .pop())
     }
 
     /// Every record of an IMEI, oldest first (its history).
-    pub fn history(&self, imei: &str) -> Result<Vec<Record>, InventoryError> {
-        self.query("WHERE imei = ?1", &[&imei])
+    pub fn history(&self, imei: &Imei) -> Result<Vec<Record>, InventoryError> {
+        self.query("WHERE imei = ?1", &[&imei.as_str()])
     }
 
     /// Every pending record, oldest first (for resuming after a crash).
@@ -630,7 +584,7 @@ impl Inventory {
                         "{},{},{}\r\n",
                         csv_field(&r.endpoint),
                         csv_field(&r.psk_identity),
-                        csv_field(r.secret_hex())
+                        csv_field(&r.secret.expose_hex())
                     ));
                 }
                 out.write_all(text.as_bytes()).map_err(io_err)?;
@@ -689,7 +643,7 @@ struct CoioteDevice<'a> {
     properties: CoioteProperties<'a>,
     security_mode: &'static str,
     dtls_identity: &'a str,
-    dtls_psk: CoiotePsk<'a>,
+    dtls_psk: CoiotePsk,
 }
 
 #[derive(Serialize)]
@@ -699,9 +653,10 @@ struct CoioteProperties<'a> {
 }
 
 #[derive(Serialize)]
-struct CoiotePsk<'a> {
+struct CoiotePsk {
+    /// The whole secret: an export is the one place it is written out.
     #[serde(rename = "HexadecimalPsk")]
-    hexadecimal_psk: &'a str,
+    hexadecimal_psk: String,
 }
 
 impl<'a> From<&'a Record> for CoioteDevice<'a> {
@@ -714,7 +669,7 @@ impl<'a> From<&'a Record> for CoioteDevice<'a> {
             security_mode: "psk",
             dtls_identity: &r.psk_identity,
             dtls_psk: CoiotePsk {
-                hexadecimal_psk: r.secret_hex(),
+                hexadecimal_psk: r.secret.expose_hex(),
             },
         }
     }
@@ -729,18 +684,22 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Replaces every occurrence of `secret` (any case) in `text` with its redacted form.
-fn scrub(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
+/// Replaces every occurrence of the secret (in hex, any case) in `text` with its redacted form.
+fn scrub(text: &str, secret_hex: &str) -> String {
+    if secret_hex.is_empty() {
         return text.to_string();
     }
+    let redacted = PskSecret::from_hex(secret_hex)
+        .map(|s| s.redacted())
+        .unwrap_or_else(|_| "…".to_string());
+    // ASCII lowercasing keeps byte offsets, so positions in `lower` are positions in `text`.
     let lower = text.to_ascii_lowercase();
-    let needle = secret.to_ascii_lowercase();
+    let needle = secret_hex.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while let Some(pos) = lower[i..].find(&needle) {
         out.push_str(&text[i..i + pos]);
-        out.push_str(&redact(secret));
+        out.push_str(&redacted);
         i += pos + needle.len();
     }
     out.push_str(&text[i..]);
@@ -748,30 +707,17 @@ fn scrub(text: &str, secret: &str) -> String {
 }
 
 fn validate(new: &NewRecord<'_>) -> Result<(), InventoryError> {
-    let bad = |field, value: &str, allowed| InventoryError::BadField {
-        field,
-        value: value.to_string(),
-        allowed,
-    };
-    if new.imei.len() != 15 || !new.imei.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("imei", new.imei, "15 decimal digits"));
-    }
-    let s = new.secret_hex;
-    if s.is_empty() || s.len() > 64 || s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit())
-    {
-        return Err(InventoryError::BadField {
-            field: "PSK secret",
-            value: format!("{} ({} characters)", redact(s), s.len()),
-            allowed: "an even number of hex digits, 2..=64 (1..=32 bytes)",
-        });
-    }
     for (field, value) in [
         ("endpoint name", new.endpoint),
         ("PSK identity", new.psk_identity),
         ("profile", new.profile),
     ] {
         if value.is_empty() {
-            return Err(bad(field, value, "must not be empty"));
+            return Err(InventoryError::BadField {
+                field,
+                value: value.to_string(),
+                allowed: "must not be empty",
+            });
         }
     }
     Ok(())
@@ -815,17 +761,24 @@ fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
 
 impl RawRow {
     fn into_record(self, path: &Path) -> Result<Record, InventoryError> {
-        let state = State::parse(&self.state).ok_or_else(|| InventoryError::BadRow {
+        let bad = |field, problem: String| InventoryError::BadRow {
             path: path.to_path_buf(),
             id: self.id,
-            state: self.state.clone(),
-        })?;
+            field,
+            problem,
+        };
+        let state = State::parse(&self.state)
+            .ok_or_else(|| bad("state", format!("unknown state {:?}", self.state)))?;
+        let imei = Imei::parse(&self.imei).map_err(|e| bad("imei", e.to_string()))?;
+        // The errors of `from_hex` never show the secret.
+        let secret =
+            PskSecret::from_hex(&self.secret_hex).map_err(|e| bad("psk_hex", e.to_string()))?;
         Ok(Record {
             id: RecordId(self.id),
-            imei: self.imei,
+            imei,
             endpoint: self.endpoint,
             psk_identity: self.psk_identity,
-            secret_hex: self.secret_hex,
+            secret,
             profile: self.profile,
             state,
             port: self.port,
@@ -901,22 +854,5 @@ mod tests {
         assert_eq!(csv_field("urn:imei:1"), "urn:imei:1");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
-    }
-
-    #[test]
-    fn bad_secret_error_shows_only_the_prefix() {
-        let new = NewRecord {
-            imei: "015770000031766",
-            endpoint: "urn:imei:015770000031766",
-            psk_identity: "urn:imei:015770000031766",
-            secret_hex: "deadbeefcafe0",
-            profile: "standard",
-            port: None,
-            firmware: None,
-        };
-        let text = validate(&new).unwrap_err().to_string();
-        assert!(text.contains("dead…"), "{text}");
-        assert!(!text.contains("deadbeef"), "{text}");
-        assert!(!format!("{new:?}").contains("deadbeef"));
     }
 }

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use ryz014_core::imei::Imei;
+use ryz014_core::psk::PskSecret;
 use ryz014_serial::inventory::{Inventory, NewRecord};
 use serde_json::Value;
 
@@ -181,28 +183,24 @@ fn ports_json_lists_ports_then_the_selection() {
 fn sample_inventory(dir: &Path) -> PathBuf {
     let path = dir.join("inv.sqlite");
     let inv = Inventory::open(&path).unwrap();
-    let rec = |imei: &'static str, ep: &'static str, secret: &'static str| NewRecord {
-        imei,
-        endpoint: ep,
-        psk_identity: ep,
-        secret_hex: secret,
-        profile: "standard",
-        port: Some("/dev/ttyUSB0"),
-        firmware: Some("5.4.1.1-57857"),
+    let provision = |imei: &str, secret: &str| {
+        let imei = Imei::parse(imei).unwrap();
+        let secret = PskSecret::from_hex(secret).unwrap();
+        let endpoint = imei.urn();
+        let rec = NewRecord {
+            imei: &imei,
+            endpoint: &endpoint,
+            psk_identity: &endpoint,
+            secret: &secret,
+            profile: "standard",
+            port: Some("/dev/ttyUSB0"),
+            firmware: Some("5.4.1.1-57857"),
+        };
+        inv.begin_pending(&rec, false).unwrap()
     };
-    let a = inv
-        .begin_pending(
-            &rec("015770000031766", "urn:imei:015770000031766", SECRET_A),
-            false,
-        )
-        .unwrap();
+    let a = provision("015770000031766", SECRET_A);
     inv.mark_verified(a, None).unwrap();
-    let b = inv
-        .begin_pending(
-            &rec("490154203237518", "urn:imei:490154203237518", SECRET_B),
-            false,
-        )
-        .unwrap();
+    let b = provision("490154203237518", SECRET_B);
     inv.mark_failed(b, "step server: +CME ERROR: 4").unwrap();
     path
 }
