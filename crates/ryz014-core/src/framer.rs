@@ -114,11 +114,54 @@ fn is_dropped(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
-/// Whether `seg` holds any byte that the framer drops. Written without early exit so that
-/// the compiler can vectorise it; lines are short.
+/// Whether `seg` holds any byte that the framer drops.
 #[inline]
 fn has_dropped(seg: &[u8]) -> bool {
-    seg.iter().fold(false, |acc, &b| acc | is_dropped(b))
+    seg.iter().any(|&b| is_dropped(b))
+}
+
+/// The index of the first line end or dropped control byte in `s` (any byte below 0x20, or
+/// 0x7F, except TAB), scanning eight bytes at a time.
+#[inline]
+fn find_special(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut base = 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let x = u64::from_le_bytes(word);
+        // Bytes below 0x20, bytes equal to 0x7F: the classic "has less than" / "has zero"
+        // tricks. Borrows only run upwards, so the lowest flagged byte is a true match.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let del = x ^ (ONES * 0x7f);
+        let del = del.wrapping_sub(ONES) & !del & HIGHS;
+        let mask = below | del;
+        if mask != 0 {
+            let i = base + (mask.trailing_zeros() / 8) as usize;
+            // A TAB is kept: look on past it byte by byte.
+            return match s[i] {
+                b'\t' => s[i + 1..]
+                    .iter()
+                    .position(|&b| is_special(b))
+                    .map(|j| i + 1 + j),
+                _ => Some(i),
+            };
+        }
+        base += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| is_special(b))
+        .map(|j| base + j)
+}
+
+/// A line end or a dropped control byte.
+#[inline]
+fn is_special(b: u8) -> bool {
+    b == b'\r' || b == b'\n' || is_dropped(b)
 }
 
 /// Decodes `bytes` as UTF-8, borrowing when valid and decoding lossily into `scratch` otherwise.
@@ -183,6 +226,27 @@ impl Framer {
     pub fn push(&mut self, bytes: &[u8], mut on_event: impl FnMut(FrameEvent<'_>)) {
         let mut rest = bytes;
         while !rest.is_empty() {
+            if self.buf.is_empty() && !self.discarding {
+                // Fast path: one scan finds the first line end or control byte; when it is a
+                // line end, the line before it is clean and can be handed out from `bytes`.
+                if let Some(i) = find_special(rest) {
+                    let end = rest[i];
+                    if end == b'\r' || end == b'\n' {
+                        let line = &rest[..i];
+                        rest = &rest[i + 1..];
+                        if line.len() <= self.max && !line.starts_with(b"> ") {
+                            // (The unfinished line may have held control bytes only.)
+                            self.raw_len = 0;
+                            if !line.is_empty() {
+                                on_event(FrameEvent::Line(decode(line, &mut self.scratch)));
+                            }
+                        } else {
+                            self.segment(line, true, &mut on_event);
+                        }
+                        continue;
+                    }
+                }
+            }
             match memchr2(b'\r', b'\n', rest) {
                 Some(i) => {
                     self.segment(&rest[..i], true, &mut on_event);
@@ -431,6 +495,15 @@ mod tests {
                 line("XY")
             ]
         );
+    }
+
+    #[test]
+    fn a_control_only_line_does_not_count_towards_the_next_overflow() {
+        // Found by the chunking property test: the control byte's line ends on its own.
+        let bytes = b"\x0e\r>\xc3\xc3>\r";
+        let want = vec![OwnedFrameEvent::Overflow { discarded: 4 }];
+        assert_eq!(Framer::with_max_line(2).push_collect(bytes), want);
+        assert_eq!(bytewise(&mut Framer::with_max_line(2), bytes), want);
     }
 
     #[test]
