@@ -42,7 +42,8 @@ PSK secrets never appear in output, logs or errors; only `keygen` and `inventory
 #[derive(Debug, Parser)]
 #[command(name = "ryz014", version, after_help = MAIN_HELP)]
 pub struct Cli {
-    /// Print one JSON object per line per event instead of words.
+    /// Print one JSON object per line per event on stdout instead of words (errors too:
+    /// `{"event":"error","exit_code":N,"message":…}`).
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -236,8 +237,9 @@ Examples:
     #[command(after_help = "\
 coiote-csv writes `endpointName,dtlsIdentity,dtlsPskHex` (the names of Coiote's REST API; its CSV
 import headers are unconfirmed); json writes an array of Coiote REST API device objects
-(POST /api/coiotedm/v3/devices). Files are created with mode 0600. Without --out the export goes
-to standard output.
+(POST /api/coiotedm/v3/devices). Only verified modems are exported. Files are created with mode
+0600 and replaced atomically. Without --out the export goes to standard output (with --json: as
+the `content` of one `export` event).
 
 Examples:
   ryz014 inventory export --out devices.csv
@@ -581,6 +583,19 @@ fn cmd_inventory_export(
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
     match file {
+        None if out.json => {
+            // Keep one JSON object per line: the export travels inside one event.
+            let mut buf = Vec::new();
+            let n = inventory.export(format.into(), &mut buf)?;
+            let text = String::from_utf8_lossy(&buf);
+            let content = match format {
+                ExportFormatArg::Json => serde_json::from_str(&text).unwrap_or(Value::Null),
+                ExportFormatArg::CoioteCsv => Value::String(text.into_owned()),
+            };
+            out.event(
+                &json!({"event": "export", "format": format_name, "count": n, "content": content}),
+            )?;
+        }
         None => {
             let mut stdout = io::stdout().lock();
             let n = inventory

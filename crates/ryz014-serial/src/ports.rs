@@ -281,6 +281,34 @@ pub fn auto_select(ports: &[PortInfo]) -> Result<RankedPort, SelectError> {
     }
 }
 
+/// Why no port could be chosen by [`choose_port`].
+#[derive(Debug, thiserror::Error)]
+pub enum ChooseError {
+    /// The port list could not be read.
+    #[error(transparent)]
+    List(#[from] ListError),
+    /// No single port looks like the modem.
+    #[error(transparent)]
+    Select(#[from] SelectError),
+}
+
+/// The port to use: `explicit` when given (not checked against the list: pseudo-terminals and
+/// unusual drivers are not always enumerated), otherwise the auto-selected one.
+pub fn choose_port(explicit: Option<&str>) -> Result<RankedPort, ChooseError> {
+    if let Some(path) = explicit {
+        return Ok(RankedPort {
+            port: PortInfo {
+                path: path.to_string(),
+                kind: PortKind::Unknown,
+                usb: None,
+            },
+            likelihood: Likelihood::Named,
+            reason: "named with --port".to_string(),
+        });
+    }
+    Ok(auto_select(&list_ports()?)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +406,13 @@ mod tests {
                 Likelihood::Unlikely
             ]
         );
+    }
+
+    #[test]
+    fn an_explicit_port_is_used_as_given() {
+        let chosen = choose_port(Some("/dev/pts/7")).unwrap();
+        assert_eq!(chosen.port.path, "/dev/pts/7");
+        assert_eq!(chosen.reason, "named with --port");
     }
 
     #[test]

@@ -349,3 +349,37 @@ fn inventory_export_without_out_writes_to_stdout() {
     assert_eq!(value[0]["connectorType"], "bootstrap");
     assert_eq!(value[0]["securityMode"], "psk");
 }
+
+#[test]
+fn inventory_export_to_stdout_with_json_is_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sample_inventory(dir.path());
+    let db = db.to_str().unwrap();
+    let o = ryz014(&[
+        "--json",
+        "inventory",
+        "export",
+        "--format",
+        "json",
+        "--inventory",
+        db,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let events = json_lines(&o);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event"], "export");
+    assert_eq!(events[0]["count"], 1);
+    assert_eq!(
+        events[0]["content"][0]["dtlsPsk"]["HexadecimalPsk"],
+        SECRET_A
+    );
+    let o = ryz014(&["--json", "inventory", "export", "--inventory", db]);
+    let events = json_lines(&o);
+    assert_eq!(events.len(), 1);
+    let csv = events[0]["content"].as_str().unwrap();
+    assert!(
+        csv.starts_with("endpointName,dtlsIdentity,dtlsPskHex\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains(SECRET_A) && !csv.contains(SECRET_B));
+}
