@@ -255,6 +255,46 @@ mod tests {
     }
 
     #[test]
+    fn every_single_digit_change_is_detected() {
+        let good = "015770000031766";
+        for pos in 0..15 {
+            for d in b'0'..=b'9' {
+                let mut b = good.as_bytes().to_vec();
+                if b[pos] == d {
+                    continue;
+                }
+                b[pos] = d;
+                let changed = String::from_utf8(b).unwrap();
+                assert!(
+                    matches!(Imei::parse(&changed), Err(ImeiError::CheckDigit { .. })),
+                    "{changed}"
+                );
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn any_body_with_its_check_digit_parses(body in "[0-9]{14}") {
+            let cd = luhn_check_digit(&body).unwrap();
+            let text = format!("{body}{cd}");
+            let imei = Imei::parse(&text).unwrap();
+            proptest::prop_assert_eq!(imei.as_str(), text.as_str());
+            proptest::prop_assert_eq!(Imei::from_body(&body).unwrap(), imei);
+            let wrong = format!("{body}{}", (cd + 1) % 10);
+            let is_check_digit_error = matches!(Imei::parse(&wrong), Err(ImeiError::CheckDigit { .. }));
+            proptest::prop_assert!(is_check_digit_error);
+        }
+
+        #[test]
+        fn parse_never_panics(s in ".{0,20}") {
+            let _ = Imei::parse(&s);
+            let _ = Imei::from_body(&s);
+        }
+    }
+
+    #[test]
     fn serde_as_a_string() {
         let imei: Imei = serde_json::from_str("\"015770000031766\"").unwrap();
         assert_eq!(serde_json::to_string(&imei).unwrap(), "\"015770000031766\"");

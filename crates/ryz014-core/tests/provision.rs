@@ -47,6 +47,8 @@ fn the_example_profile_loads_from_toml_and_json_alike() {
     let t = example();
     let j = ProvisioningProfile::from_json_str(EXAMPLE_JSON).unwrap();
     assert_eq!(t, j);
+    // The JSON file is exactly what the TOML profile writes as JSON: the twins stay in step.
+    assert_eq!(t.to_json_string().unwrap(), EXAMPLE_JSON.trim_end());
     assert_eq!(t.modem.profile, "standard");
     assert!(t.modem.autoconnect);
     assert_eq!(t.modem.endpoint_name, None);
