@@ -122,7 +122,7 @@ fn has_dropped(seg: &[u8]) -> bool {
 
 /// The index of the first line end or dropped control byte in `s` (any byte below 0x20, or
 /// 0x7F, except TAB), scanning eight bytes at a time.
-#[inline]
+#[inline(always)]
 fn find_special(s: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -162,6 +162,14 @@ fn find_special(s: &[u8]) -> Option<usize> {
 #[inline]
 fn is_special(b: u8) -> bool {
     b == b'\r' || b == b'\n' || is_dropped(b)
+}
+
+/// The longest prefix of `bytes` that is valid UTF-8.
+fn valid_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    }
 }
 
 /// Decodes `bytes` as UTF-8, borrowing when valid and decoding lossily into `scratch` otherwise.
@@ -224,25 +232,47 @@ impl Framer {
 
     /// Feeds `bytes` and calls `on_event` for each event they complete, in stream order.
     pub fn push(&mut self, bytes: &[u8], mut on_event: impl FnMut(FrameEvent<'_>)) {
-        let mut rest = bytes;
-        while !rest.is_empty() {
+        // A UTF-8 view of `bytes[text_at..text_at + text.len()]`. It is validated a region at a
+        // time (from a line start up to the next invalid byte, or to the end of `bytes`), which
+        // is much cheaper than validating every short line on its own.
+        let mut text_at = 0usize;
+        let mut text: &str = "";
+        let mut pos = 0usize;
+        while let Some(rest) = bytes.get(pos..).filter(|r| !r.is_empty()) {
             if self.buf.is_empty() && !self.discarding {
-                // Fast path: one scan finds the first line end or control byte; when it is a
-                // line end, the line before it is clean and can be handed out from `bytes`.
+                // Fast path. Line ends with nothing before them end nothing but a run of
+                // control bytes (already dropped): skip them all at once.
+                if let [b'\r' | b'\n', ..] = rest {
+                    self.raw_len = 0;
+                    pos += rest
+                        .iter()
+                        .position(|&b| b != b'\r' && b != b'\n')
+                        .unwrap_or(rest.len());
+                    continue;
+                }
+                // One scan finds the first line end or control byte; when it is a line end,
+                // the line before it is clean and can be handed out straight from `bytes`.
                 if let Some(i) = find_special(rest) {
                     let end = rest[i];
                     if end == b'\r' || end == b'\n' {
                         let line = &rest[..i];
-                        rest = &rest[i + 1..];
                         if line.len() <= self.max && !line.starts_with(b"> ") {
                             // (The unfinished line may have held control bytes only.)
                             self.raw_len = 0;
-                            if !line.is_empty() {
-                                on_event(FrameEvent::Line(decode(line, &mut self.scratch)));
+                            if pos >= text_at + text.len() {
+                                text_at = pos;
+                                text = valid_prefix(rest);
                             }
+                            let rel = pos - text_at;
+                            let s = match text.get(rel..rel + i) {
+                                Some(s) => s,
+                                None => decode(line, &mut self.scratch),
+                            };
+                            on_event(FrameEvent::Line(s));
                         } else {
                             self.segment(line, true, &mut on_event);
                         }
+                        pos += i + 1;
                         continue;
                     }
                 }
@@ -250,7 +280,7 @@ impl Framer {
             match memchr2(b'\r', b'\n', rest) {
                 Some(i) => {
                     self.segment(&rest[..i], true, &mut on_event);
-                    rest = &rest[i + 1..];
+                    pos += i + 1;
                 }
                 None => {
                     self.segment(rest, false, &mut on_event);
@@ -290,19 +320,25 @@ impl Framer {
             }
             return;
         }
-        if self.discarding {
-            self.raw_len = self.raw_len.saturating_add(seg.len());
-        } else {
-            // Split around dropped control bytes; each clean piece goes to `append`.
-            let mut start = 0;
-            for (i, &b) in seg.iter().enumerate() {
-                if is_dropped(b) {
-                    self.append(&seg[start..i], on_event);
+        // Split around dropped control bytes; each clean piece goes to `append`. (`seg` holds
+        // no line end, so a "special" byte is a dropped one.)
+        let mut rest = seg;
+        while !rest.is_empty() {
+            if self.discarding {
+                self.note_raw(rest.len());
+                break;
+            }
+            match find_special(rest) {
+                Some(i) => {
+                    self.append(&rest[..i], on_event);
                     self.note_raw(1);
-                    start = i + 1;
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    self.append(rest, on_event);
+                    break;
                 }
             }
-            self.append(&seg[start..], on_event);
         }
         if ends_line {
             self.end_line(on_event);

@@ -25,10 +25,9 @@
 //!   note's text normalise its OCR errors first.
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_till, take_while, take_while1};
-use nom::character::complete::{char, space0};
-use nom::combinator::{all_consuming, eof, map, opt, success, value, verify};
-use nom::sequence::{delimited, preceded};
+use nom::bytes::complete::tag;
+use nom::combinator::{eof, map, opt, success, value, verify};
+use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use crate::message::{
@@ -75,8 +74,11 @@ fn parse_known(line: &str) -> Option<Message> {
 
 /// Runs `p` over the whole of `input`; `None` unless it matches and consumes everything.
 #[inline]
-fn run<'a, O>(p: impl Parser<&'a str, Output = O, Error = ()>, input: &'a str) -> Option<O> {
-    all_consuming(p).parse(input).ok().map(|(_, o)| o)
+fn run<'a, O>(mut p: impl Parser<&'a str, Output = O, Error = ()>, input: &'a str) -> Option<O> {
+    match p.parse(input) {
+        Ok(("", o)) => Some(o),
+        _ => None,
+    }
 }
 
 /// A line starting with `+`: dispatch on the name, then run that message's grammar.
@@ -127,64 +129,173 @@ fn final_error(rest: &str) -> Option<ErrorCode> {
     if code.is_empty() {
         return None;
     }
-    Some(match run(nom::character::complete::u32, code) {
+    Some(match run(dec_u32, code) {
         Some(n) => ErrorCode::Number(n),
         None => ErrorCode::Text(code.to_owned()),
     })
 }
 
 // ----- building blocks ---------------------------------------------------------------------
+//
+// The leaves are small hand-written `nom` parsers over bytes (the modem's lines are ASCII), so
+// that the common lines cost a few byte comparisons; the grammars compose them with `nom`.
 
-/// A field separator: a comma, optionally surrounded by spaces.
+/// The `nom` error of this module: no details, only "did not match".
+#[inline]
+fn fail<T>() -> Res<'static, T> {
+    Err(nom::Err::Error(()))
+}
+
+/// A field separator: a comma, optionally surrounded by spaces/TABs.
+#[inline]
 fn comma(i: &str) -> Res<'_, ()> {
-    value((), (space0, char(','), space0)).parse(i)
+    let b = i.as_bytes();
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let k = b.iter().position(|c| !blank(c)).unwrap_or(b.len());
+    if b.get(k) != Some(&b',') {
+        return fail();
+    }
+    let k = k
+        + 1
+        + b[k + 1..]
+            .iter()
+            .position(|c| !blank(c))
+            .unwrap_or(b.len() - k - 1);
+    match i.get(k..) {
+        Some(rest) => Ok((rest, ())),
+        None => fail(),
+    }
 }
 
 /// A double-quoted string (no escapes: the modem has none), without its quotes.
+#[inline]
 fn quoted(i: &str) -> Res<'_, &str> {
-    delimited(char('"'), take_till(|c| c == '"'), char('"')).parse(i)
+    let Some(body) = i.strip_prefix('"') else {
+        return fail();
+    };
+    let end = body.bytes().position(|c| c == b'"');
+    match end.and_then(|e| Some((body.get(e + 1..)?, body.get(..e)?))) {
+        Some(parts) => Ok(parts),
+        None => fail(),
+    }
 }
 
-/// An unquoted field: everything up to the next comma or quote (possibly empty).
+/// An unquoted field: everything up to the next comma or quote (possibly empty), without
+/// trailing spaces.
+#[inline]
 fn bare(i: &str) -> Res<'_, &str> {
-    map(take_till(|c| c == ',' || c == '"'), str::trim_ascii_end).parse(i)
+    let end = i
+        .bytes()
+        .position(|c| c == b',' || c == b'"')
+        .unwrap_or(i.len());
+    match (i.get(..end), i.get(end..)) {
+        (Some(field), Some(rest)) => Ok((rest, field.trim_ascii_end())),
+        _ => fail(),
+    }
 }
 
 /// A string field, quoted or bare.
+#[inline]
 fn text(i: &str) -> Res<'_, &str> {
-    alt((quoted, bare)).parse(i)
+    if i.starts_with('"') {
+        quoted(i)
+    } else {
+        bare(i)
+    }
 }
 
-/// A bare word: letters, digits, `_`, `-`, `.`.
-fn token(i: &str) -> Res<'_, &str> {
-    take_while1(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')).parse(i)
+/// An unsigned decimal number (no sign), checked for overflow.
+#[inline]
+fn dec_u32(i: &str) -> Res<'_, u32> {
+    let b = i.as_bytes();
+    let n = b
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len());
+    if n == 0 {
+        return fail();
+    }
+    let mut v: u32 = 0;
+    for &c in &b[..n] {
+        match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u32::from(c - b'0')))
+        {
+            Some(x) => v = x,
+            None => return fail(),
+        }
+    }
+    Ok((&i[n..], v))
 }
 
-/// A version after `UE`/`LR`: starts with a digit; letters, digits, `.`, `-`, `_`.
-fn version(i: &str) -> Res<'_, &str> {
-    verify(token, |v: &str| {
-        v.as_bytes().first().is_some_and(u8::is_ascii_digit)
-    })
-    .parse(i)
+/// A decimal number that fits a `u8`.
+#[inline]
+fn dec_u8(i: &str) -> Res<'_, u8> {
+    let (rest, v) = dec_u32(i)?;
+    match u8::try_from(v) {
+        Ok(v) => Ok((rest, v)),
+        Err(_) => fail(),
+    }
+}
+
+/// A signed decimal number (`-1`).
+#[inline]
+fn dec_i64(i: &str) -> Res<'_, i64> {
+    let (neg, digits) = match i.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, i),
+    };
+    let b = digits.as_bytes();
+    let n = b
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len());
+    if n == 0 {
+        return fail();
+    }
+    let mut v: i64 = 0;
+    for &c in &b[..n] {
+        let d = i64::from(c - b'0');
+        let next = v.checked_mul(10).and_then(|v| {
+            if neg {
+                v.checked_sub(d)
+            } else {
+                v.checked_add(d)
+            }
+        });
+        match next {
+            Some(x) => v = x,
+            None => return fail(),
+        }
+    }
+    Ok((&digits[n..], v))
 }
 
 /// `p`, optionally inside double quotes.
-fn maybe_quoted<'a, O>(
-    p: fn(&'a str) -> Res<'a, O>,
-) -> impl Parser<&'a str, Output = O, Error = ()> {
-    alt((delimited(char('"'), p, char('"')), p))
+#[inline]
+fn maybe_quoted<'a, O>(p: fn(&'a str) -> Res<'a, O>, i: &'a str) -> Res<'a, O> {
+    match i.strip_prefix('"') {
+        Some(inner) => {
+            let (rest, v) = p(inner)?;
+            match rest.strip_prefix('"') {
+                Some(rest) => Ok((rest, v)),
+                None => fail(),
+            }
+        }
+        None => p(i),
+    }
 }
 
 fn num_u8(i: &str) -> Res<'_, u8> {
-    maybe_quoted(nom::character::complete::u8).parse(i)
+    maybe_quoted(dec_u8, i)
 }
 
 fn num_u32(i: &str) -> Res<'_, u32> {
-    maybe_quoted(nom::character::complete::u32).parse(i)
+    maybe_quoted(dec_u32, i)
 }
 
 fn num_i64(i: &str) -> Res<'_, i64> {
-    maybe_quoted(nom::character::complete::i64).parse(i)
+    maybe_quoted(dec_i64, i)
 }
 
 /// A numeric field that may be empty (`,,` or `""`): `None` then.
@@ -198,10 +309,32 @@ fn opt_u8(i: &str) -> Res<'_, Option<u8>> {
 
 /// `bs` or `dm`, quoted or bare.
 fn role(i: &str) -> Res<'_, ServerRole> {
-    alt((
-        value(ServerRole::Bs, alt((tag("\"bs\""), tag("bs")))),
-        value(ServerRole::Dm, alt((tag("\"dm\""), tag("dm")))),
-    ))
+    let (rest, r) = text(i)?;
+    match r {
+        "bs" => Ok((rest, ServerRole::Bs)),
+        "dm" => Ok((rest, ServerRole::Dm)),
+        _ => fail(),
+    }
+}
+
+/// A bare word: letters, digits, `_`, `-`, `.`.
+#[inline]
+fn token(i: &str) -> Res<'_, &str> {
+    let end = i
+        .bytes()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')))
+        .unwrap_or(i.len());
+    match (end, i.get(..end), i.get(end..)) {
+        (1.., Some(word), Some(rest)) => Ok((rest, word)),
+        _ => fail(),
+    }
+}
+
+/// A version after `UE`/`LR`: starts with a digit; letters, digits, `.`, `-`, `_`.
+fn version(i: &str) -> Res<'_, &str> {
+    verify(token, |v: &str| {
+        v.as_bytes().first().is_some_and(u8::is_ascii_digit)
+    })
     .parse(i)
 }
 
@@ -344,11 +477,6 @@ fn fota_config(a: &str) -> Option<Message> {
 /// The most fields a `+CEREG` line has (read form with cause and PSM timers).
 const MAX_CEREG_FIELDS: usize = 9;
 
-/// One comma-separated field, quoted or bare, as text.
-fn field(i: &str) -> Res<'_, &str> {
-    alt((quoted, bare)).parse(i)
-}
-
 /// Splits `a` into at most `N` fields with `nom`, without allocating.
 fn split_fields<const N: usize>(a: &str) -> Option<([&str; N], usize)> {
     let mut out = [""; N];
@@ -358,7 +486,7 @@ fn split_fields<const N: usize>(a: &str) -> Option<([&str; N], usize)> {
         if n == N {
             return None;
         }
-        let (rest, f) = field(i).ok()?;
+        let (rest, f) = text(i).ok()?;
         out[n] = f;
         n += 1;
         if eof::<_, ()>(rest).is_ok() {
@@ -374,7 +502,9 @@ fn hex_field(f: &str) -> Option<Option<String>> {
     if f.is_empty() {
         return Some(None);
     }
-    run(take_while(|c: char| c.is_ascii_hexdigit()), f).map(|h| Some(h.to_owned()))
+    f.bytes()
+        .all(|c| c.is_ascii_hexdigit())
+        .then(|| Some(f.to_owned()))
 }
 
 /// A number field that may be empty.
@@ -382,14 +512,14 @@ fn opt_num_field(f: &str) -> Option<Option<u8>> {
     if f.is_empty() {
         Some(None)
     } else {
-        run(nom::character::complete::u8, f).map(Some)
+        run(dec_u8, f).map(Some)
     }
 }
 
 /// `+CEREG`: URC `<stat>[,<tac>,<ci>,<AcT>[,…]]` or read `<n>,<stat>[,<tac>,<ci>,<AcT>[,…]]`.
 fn registration(a: &str) -> Option<Registration> {
     let (f, count) = split_fields::<MAX_CEREG_FIELDS>(a)?;
-    let num = |s: &str| run(nom::character::complete::u8, s);
+    let num = |s: &str| run(num_u8, s);
     let (n, rest) = match count {
         1 | 4 | 6 | 8 => (None, &f[..count]),
         2 | 5 | 7 | 9 => (Some(num(f[0])?), &f[1..count]),
