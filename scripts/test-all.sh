@@ -48,7 +48,7 @@ fmt_secs() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 end_step() {
   if [ -n "$STEP_NAME" ]; then
     local took=$(($(date +%s) - STEP_START))
-    STEP_REPORT+=("$(printf '  %-58s %s' "$STEP_NAME" "$(fmt_secs "$took")")")
+    STEP_REPORT+=("$(printf '  %-62s %s' "$STEP_NAME" "$(fmt_secs "$took")")")
     echo "--- done: $STEP_NAME ($(fmt_secs "$took"))"
     STEP_NAME=""
   fi
@@ -86,13 +86,13 @@ on_exit() {
   if [ "$status" -eq 0 ]; then
     end_step
   elif [ -n "$STEP_NAME" ]; then
-    STEP_REPORT+=("$(printf '  %-58s %s  FAILED' "$STEP_NAME" "$(fmt_secs $(($(date +%s) - STEP_START)))")")
+    STEP_REPORT+=("$(printf '  %-62s %s  FAILED' "$STEP_NAME" "$(fmt_secs $(($(date +%s) - STEP_START)))")")
   fi
   echo
   echo "=============================================================================================="
   echo "Timings:"
   if [ "${#STEP_REPORT[@]}" -gt 0 ]; then printf '%s\n' "${STEP_REPORT[@]}"; fi
-  printf '  %-58s %s\n' "total" "$(fmt_secs $(($(date +%s) - RUN_START)))"
+  printf '  %-62s %s\n' "total" "$(fmt_secs $(($(date +%s) - RUN_START)))"
   if [ "${#NOT_RUN[@]}" -gt 0 ]; then
     echo "Not run (TODO, see scripts/test-all.sh step 5):"
     printf '  %s\n' "${NOT_RUN[@]}"
@@ -135,7 +135,7 @@ run() {
 }
 
 # ---------------------------------------------------------------------------------------------
-step "1. Install what the tests need"
+step "1  install what the tests need"
 
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup first (https://rustup.rs)"
 command -v rustup >/dev/null 2>&1 || die "rustup not found: the wasm32 target and components are installed through it"
@@ -180,7 +180,7 @@ if [ -d web ] && ! command -v npm >/dev/null 2>&1; then apt_packages+=(nodejs np
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing ${apt_packages[*]} and no apt-get to install them"
   run as_root apt-get update -q
-  run as_root apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
+  run as_root apt-get install -y -q "${apt_packages[@]}"
 else
   echo "Debian packages (chromium, chromium-driver, cc, pkg-config, libudev-dev): present"
 fi
@@ -207,23 +207,23 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-step "2a. Format check (cargo fmt --all -- --check)"
+step "2a cargo fmt --all -- --check"
 run cargo fmt --all -- --check
 
-step "2b. Lints (cargo clippy, native workspace and the core for wasm32)"
+step "2b cargo clippy -D warnings (workspace; core on wasm32)"
 run cargo clippy --workspace --all-targets -- -D warnings
 # The wasm-only code paths (browser tests, the futures-timer/wasm-bindgen feature) of the core.
 run cargo clippy -p ryz014-core --target wasm32-unknown-unknown --lib --tests --all-features -- -D warnings
 
 # ---------------------------------------------------------------------------------------------
-step "3. Native tests (cargo test --workspace)"
+step "3  cargo test --workspace (native)"
 cargo_test cargo test --workspace
 
 # ---------------------------------------------------------------------------------------------
-step "4a. Core for wasm32 (cargo build -p ryz014-core --target wasm32-unknown-unknown)"
+step "4a cargo build -p ryz014-core --target wasm32-unknown-unknown"
 run cargo build -p ryz014-core --target wasm32-unknown-unknown
 
-step "4b. Core tests in headless Chromium (wasm-bindgen-test-runner + chromedriver)"
+step "4b core tests on wasm32 in headless Chromium"
 # The runner (.cargo/config.toml) uses the first driver it finds in GECKODRIVER, SAFARIDRIVER,
 # CHROMEDRIVER: keep only Chromium's. Browser flags: crates/ryz014-core/webdriver.json.
 unset GECKODRIVER SAFARIDRIVER WASM_BINDGEN_USE_NO_MODULE WASM_BINDGEN_TEST_ONLY_NODE
