@@ -83,12 +83,12 @@ fn run<'a, O>(mut p: impl Parser<&'a str, Output = O, Error = ()>, input: &'a st
 
 /// A line starting with `+`: dispatch on the name, then run that message's grammar.
 fn parse_plus(t: &str) -> Option<Message> {
-    let body = &t[1..];
+    let body = t.get(1..)?;
     let name_len = body
         .bytes()
         .position(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit()))
         .unwrap_or(body.len());
-    let (name, rest) = body.split_at(name_len);
+    let (name, rest) = body.split_at_checked(name_len)?;
     match name {
         "CME" => final_error(rest).map(|c| Message::Final(FinalResult::CmeError(c))),
         "CMS" => final_error(rest).map(|c| Message::Final(FinalResult::CmsError(c))),
@@ -298,13 +298,25 @@ fn num_i64(i: &str) -> Res<'_, i64> {
     maybe_quoted(dec_i64, i)
 }
 
-/// A numeric field that may be empty (`,,` or `""`): `None` then.
+/// A numeric field that may be empty (`,,` or `""`): `None` then. (Anything else that is not
+/// a number is left for the next parser, which then fails on it.)
+#[inline]
+fn optional<'a, O>(p: fn(&'a str) -> Res<'a, O>, i: &'a str) -> Res<'a, Option<O>> {
+    if let Some(rest) = i.strip_prefix("\"\"") {
+        return Ok((rest, None));
+    }
+    match p(i) {
+        Ok((rest, v)) => Ok((rest, Some(v))),
+        Err(_) => Ok((i, None)),
+    }
+}
+
 fn opt_u32(i: &str) -> Res<'_, Option<u32>> {
-    alt((map(num_u32, Some), value(None, tag("\"\"")), success(None))).parse(i)
+    optional(num_u32, i)
 }
 
 fn opt_u8(i: &str) -> Res<'_, Option<u8>> {
-    alt((map(num_u8, Some), value(None, tag("\"\"")), success(None))).parse(i)
+    optional(num_u8, i)
 }
 
 /// `bs` or `dm`, quoted or bare.
