@@ -332,7 +332,7 @@ impl CliError {
         }
     }
 
-    fn not_implemented(command: &str) -> Self {
+    pub fn not_implemented(command: &str) -> Self {
         CliError::new(
             Exit::Failed,
             format!("`{command}` is not implemented yet in this build of ryz014"),
@@ -446,14 +446,14 @@ pub fn run(cli: Cli, out: &Out) -> Result<(), CliError> {
             format,
             out: file,
         }) => cmd_inventory_export(&inventory, format, file, out),
-        Command::Info(_) => Err(CliError::not_implemented("info")),
-        Command::Provision(_) => Err(CliError::not_implemented("provision")),
-        Command::Monitor { .. } => Err(CliError::not_implemented("monitor")),
-        Command::Status(_) => Err(CliError::not_implemented("status")),
-        Command::Upgrade { .. } => Err(CliError::not_implemented("upgrade")),
-        Command::Term(_) => Err(CliError::not_implemented("term")),
-        Command::Decode { .. } => Err(CliError::not_implemented("decode")),
-        Command::Demo => Err(CliError::not_implemented("demo")),
+        Command::Info(args) => crate::cmd::info::run(&args, out),
+        Command::Provision(args) => crate::cmd::provision::run(&args, out),
+        Command::Monitor { port, until } => crate::cmd::monitor::run(&port, until, out),
+        Command::Status(args) => crate::cmd::status::run(&args, out),
+        Command::Upgrade { port, url } => crate::cmd::upgrade::run(&port, &url, out),
+        Command::Term(args) => crate::cmd::term::run(&args, out),
+        Command::Decode { file } => crate::cmd::decode::run(&file, out),
+        Command::Demo => crate::cmd::demo::run(out),
     }
 }
 

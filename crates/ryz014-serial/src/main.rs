@@ -2,6 +2,7 @@
 //! into a message and an exit code (see [`cli`]); it never panics on bad input.
 
 mod cli;
+mod cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
