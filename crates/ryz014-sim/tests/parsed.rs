@@ -1,5 +1,3 @@
-// PENDING: rename to `parsed.rs` once `ryz014_core::parse::parse_line` exists (it compiles
-// against the core's current fota/registration/message APIs with a stub parser).
 //! The simulator's output through the core's parser (`ryz014_core::parse::parse_line`) and its
 //! models: every line the simulator sends is understood, and the FOTA tracker and the
 //! registration model reach the states the note describes.
