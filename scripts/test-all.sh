@@ -7,14 +7,20 @@
 # hand: run it as root (or with sudo available) the first time, non-interactively. Idempotent:
 # every install step is skipped when the tool is already present at the right version.
 #
-# Steps:
+# Steps (each prints its duration; the summary lists them all):
 #   1. installs: rustfmt/clippy, the wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
-#      Debian's chromium + chromium-driver (and the C/udev build deps of the serial crate);
-#      trunk + binaryen's wasm-opt only when web/ exists
-#   2. cargo fmt --check; cargo clippy (native workspace, and the core for wasm32)
-#   3. cargo test --workspace (native)
-#   4. the core for wasm32-unknown-unknown: build, then its tests in headless Chromium
-#   5. later stages (CLI end-to-end, trunk build, browser end-to-end): TODO, not run yet
+#      Debian's chromium + chromium-driver, pkg-config + libudev-dev (serial crate), and, for the
+#      web page, trunk 0.21.14, binaryen's wasm-opt (npm binaryen@132, in target/tools) and
+#      playwright-core (npm ci in web/e2e)
+#   2. cargo fmt --check; cargo clippy -D warnings (native workspace; core and web on wasm32)
+#   3. cargo test --workspace (native; includes the CLI end-to-end tests against ryz014-sim on
+#      pseudo-terminals, crates/ryz014-serial/tests)
+#   4. the core's (and the web crate's) tests compiled to wasm32, in headless Chromium
+#   5. trunk build --release of the web page, with its gzipped wasm+JS size checked against the
+#      350 KB budget
+#   6. the browser end-to-end tests (web/e2e: playwright-core + /usr/bin/chromium) on the built
+#      page served from localhost
+# A stage whose crate or folder does not exist yet is skipped with a "not present yet" line.
 #
 # Exit status: 0 when everything ran and passed; non-zero at the first failure (fail fast).
 # Environment: CARGO_TARGET_DIR is honoured; CHROMEDRIVER overrides the driver's path;
@@ -41,7 +47,8 @@ RUN_START=$(date +%s)
 STEP_NAME=""
 STEP_START=0
 STEP_REPORT=()
-NOT_RUN=()
+SKIPPED=()   # stages skipped because their crate or folder does not exist yet
+WEB_SIZE="" # the gzipped wasm+JS size of the release page, for the summary
 
 fmt_secs() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
@@ -69,7 +76,8 @@ die() {
   exit 1
 }
 
-# Sums libtest's (and wasm-bindgen-test-runner's) "test result: ... N passed; M failed" lines.
+# Sums libtest's (and wasm-bindgen-test-runner's, and web/e2e/run.mjs's) "test result: ... N
+# passed; M failed" lines.
 count_tests() {
   awk '/^test result: / {
          for (i = 1; i <= NF; i++) {
@@ -93,10 +101,21 @@ on_exit() {
   echo "Timings:"
   if [ "${#STEP_REPORT[@]}" -gt 0 ]; then printf '%s\n' "${STEP_REPORT[@]}"; fi
   printf '  %-62s %s\n' "total" "$(fmt_secs $(($(date +%s) - RUN_START)))"
-  if [ "${#NOT_RUN[@]}" -gt 0 ]; then
-    echo "Not run (TODO, see scripts/test-all.sh step 5):"
-    printf '  %s\n' "${NOT_RUN[@]}"
+  if [ "${#SKIPPED[@]}" -gt 0 ]; then
+    echo "Skipped (not present yet):"
+    printf '  %s\n' "${SKIPPED[@]}"
   fi
+  if [ -n "$WEB_SIZE" ]; then echo "Web page size: $WEB_SIZE"; fi
+  echo "Per test run (passed/failed):"
+  awk '/^test-all: suite / { name = $0; sub(/^test-all: suite /, "", name) }
+       /^test result: / {
+         for (i = 1; i <= NF; i++) {
+           if ($(i + 1) ~ /^passed;?$/) p[name] += $i
+           if ($(i + 1) ~ /^failed;?$/) f[name] += $i
+         }
+         if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+       }
+       END { for (k = 1; k <= n; k++) printf "  %-62s %d passed, %d failed\n", order[k], p[order[k]], f[order[k]] }' "$TEST_LOG"
   if [ "$status" -ne 0 ]; then
     echo "test-all: FAILED in step: ${failed_step:-setup} (exit status $status)" >&2
     echo "test-all: tests counted before the failure: $(count_tests)" >&2
@@ -123,9 +142,17 @@ lock_version() {
   awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/^version = "|"$/, ""); print; exit }' Cargo.lock
 }
 
-# Runs a cargo test command, keeping its output for the final count.
-cargo_test() {
+# Whether the workspace has a package of that name.
+has_package() {
+  grep -q "\"name\":\"$1\"" <<<"$WORKSPACE_PACKAGES"
+}
+
+# Runs a test command, keeping its output (labelled with the suite's name) for the final count.
+run_tests() {
+  local suite=$1
+  shift
   echo "+ $*"
+  echo "test-all: suite $suite" >>"$TEST_LOG"
   "$@" 2>&1 | tee -a "$TEST_LOG"
 }
 
@@ -133,6 +160,12 @@ run() {
   echo "+ $*"
   "$@"
 }
+
+# The web page: a crate in web/ (built by Trunk) with its end-to-end tests in web/e2e.
+WEB_CRATE=0
+[ -f web/Cargo.toml ] && [ -f web/index.html ] && WEB_CRATE=1
+E2E=0
+[ -f web/e2e/package.json ] && E2E=1
 
 # ---------------------------------------------------------------------------------------------
 step "1  install what the tests need"
@@ -145,7 +178,9 @@ cargo --version
 
 installed_components=$(rustup component list --installed)
 for component in rustfmt clippy; do
-  if ! grep -q "^$component" <<<"$installed_components"; then
+  if grep -q "^$component" <<<"$installed_components"; then
+    echo "$component: present"
+  else
     run rustup component add "$component"
   fi
 done
@@ -155,6 +190,31 @@ if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 else
   run rustup target add wasm32-unknown-unknown
 fi
+
+# Debian packages: headless browser and driver for the wasm and end-to-end tests; a C compiler
+# (bundled SQLite), pkg-config and libudev (serial port details) for ryz014-serial; node and npm
+# for the web page's tools and end-to-end tests. apt-get update only when something is missing.
+apt_packages=()
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
+command -v cc >/dev/null 2>&1 || apt_packages+=(gcc libc6-dev)
+command -v pkg-config >/dev/null 2>&1 || apt_packages+=(pkg-config)
+pkg-config --exists libudev 2>/dev/null || apt_packages+=(libudev-dev)
+if [ "$WEB_CRATE" = 1 ] || [ "$E2E" = 1 ]; then
+  command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+fi
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 || die "missing ${apt_packages[*]} and no apt-get to install them"
+  run as_root apt-get update -q
+  run as_root apt-get install -y -q "${apt_packages[@]}"
+else
+  echo "Debian packages (chromium, chromium-driver, cc, pkg-config, libudev-dev, node/npm): present"
+fi
+CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+export CHROMEDRIVER
+# (Debian's chromium wrapper prints a harmless "[: ... unexpected operator" on some machines.)
+echo "browser: $(chromium --version 2>/dev/null) / driver: $("$CHROMEDRIVER" --version | cut -d' ' -f1-2)"
 
 WASM_BINDGEN_VERSION=$(lock_version wasm-bindgen)
 [ -n "$WASM_BINDGEN_VERSION" ] || die "no wasm-bindgen entry in Cargo.lock"
@@ -168,87 +228,120 @@ else
   run cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# Debian packages: headless browser and driver for the wasm tests; a C compiler (bundled SQLite)
-# and libudev (serial port details) for ryz014-serial.
-apt_packages=()
-command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
-command -v cc >/dev/null 2>&1 || apt_packages+=(gcc libc6-dev)
-command -v pkg-config >/dev/null 2>&1 || apt_packages+=(pkg-config)
-pkg-config --exists libudev 2>/dev/null || apt_packages+=(libudev-dev)
-if [ -d web ] && ! command -v npm >/dev/null 2>&1; then apt_packages+=(nodejs npm); fi
-if [ "${#apt_packages[@]}" -gt 0 ]; then
-  command -v apt-get >/dev/null 2>&1 || die "missing ${apt_packages[*]} and no apt-get to install them"
-  run as_root apt-get update -q
-  run as_root apt-get install -y -q "${apt_packages[@]}"
-else
-  echo "Debian packages (chromium, chromium-driver, cc, pkg-config, libudev-dev): present"
-fi
-CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
-export CHROMEDRIVER
-# (Debian's chromium wrapper prints a harmless "[: ... unexpected operator" on some machines.)
-echo "browser: $(chromium --version 2>/dev/null) / driver: $("$CHROMEDRIVER" --version | cut -d' ' -f1-2)"
-
-if [ -d web ]; then
+if [ "$WEB_CRATE" = 1 ]; then
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$TRUNK_VERSION" ]; then
     echo "trunk $TRUNK_VERSION: present"
   else
+    echo "trunk: installing $TRUNK_VERSION (takes several minutes)"
     run cargo install --locked --force trunk --version "$TRUNK_VERSION"
   fi
   if "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION\b"; then
     echo "wasm-opt (binaryen $BINARYEN_VERSION): present"
   else
-    run npm install --no-audit --no-fund --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION"
+    run npm install --no-audit --no-fund --no-save --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION"
   fi
   export PATH="$TOOLS_DIR/node_modules/.bin:$PATH"
-  wasm-opt --version
+  echo "wasm-opt: $(wasm-opt --version)"
 else
-  echo "web/ not present: trunk and binaryen not needed yet"
+  echo "web crate (web/Cargo.toml + web/index.html) not present yet: trunk and binaryen not needed"
 fi
+
+if [ "$E2E" = 1 ]; then
+  # playwright-core at the version of web/e2e/package-lock.json (it drives /usr/bin/chromium;
+  # no browser download).
+  want_pw=$(node -p 'require("./web/e2e/package-lock.json").packages["node_modules/playwright-core"].version')
+  have_pw=$(node -p 'require("./web/e2e/node_modules/playwright-core/package.json").version' 2>/dev/null || true)
+  if [ "$have_pw" = "$want_pw" ]; then
+    echo "playwright-core $want_pw (web/e2e): present"
+  else
+    (cd web/e2e && run npm ci --no-audit --no-fund)
+  fi
+fi
+
+WORKSPACE_PACKAGES=$(cargo metadata --no-deps --format-version 1 --offline 2>/dev/null ||
+  cargo metadata --no-deps --format-version 1)
+# The web crate is tested on wasm32 only (step 4); the native steps leave it out.
+NATIVE_EXCLUDE=()
+if has_package ryz014-web; then NATIVE_EXCLUDE=(--exclude ryz014-web); fi
 
 # ---------------------------------------------------------------------------------------------
 step "2a cargo fmt --all -- --check"
 run cargo fmt --all -- --check
 
-step "2b cargo clippy -D warnings (workspace; core on wasm32)"
-run cargo clippy --workspace --all-targets -- -D warnings
+step "2b cargo clippy -D warnings (workspace; core and web on wasm32)"
+run cargo clippy --workspace "${NATIVE_EXCLUDE[@]}" --all-targets -- -D warnings
 # The wasm-only code paths (browser tests, the futures-timer/wasm-bindgen feature) of the core.
 run cargo clippy -p ryz014-core --target wasm32-unknown-unknown --lib --tests --all-features -- -D warnings
+if has_package ryz014-web; then
+  run cargo clippy -p ryz014-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+else
+  echo "ryz014-web: not present yet (no wasm32 clippy for it)"
+fi
 
 # ---------------------------------------------------------------------------------------------
-step "3  cargo test --workspace (native)"
-cargo_test cargo test --workspace
+step "3  cargo test --workspace (native, with the CLI end-to-end tests)"
+# The CLI's end-to-end tests start the simulator binary on a pseudo-terminal: build it first.
+run cargo build -p ryz014-sim --bins
+run_tests "native: cargo test --workspace" cargo test --workspace "${NATIVE_EXCLUDE[@]}"
 
 # ---------------------------------------------------------------------------------------------
-step "4a cargo build -p ryz014-core --target wasm32-unknown-unknown"
-run cargo build -p ryz014-core --target wasm32-unknown-unknown
-
-step "4b core tests on wasm32 in headless Chromium"
+step "4  wasm32 tests in headless Chromium (core; web)"
 # The runner (.cargo/config.toml) uses the first driver it finds in GECKODRIVER, SAFARIDRIVER,
-# CHROMEDRIVER: keep only Chromium's. Browser flags: crates/ryz014-core/webdriver.json.
+# CHROMEDRIVER: keep only Chromium's. Browser flags: each crate's webdriver.json.
 unset GECKODRIVER SAFARIDRIVER WASM_BINDGEN_USE_NO_MODULE WASM_BINDGEN_TEST_ONLY_NODE
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
+run cargo build -p ryz014-core --target wasm32-unknown-unknown
 # --tests: the library's unit tests and every file in tests/ (doc tests are native-only).
-cargo_test cargo test -p ryz014-core --target wasm32-unknown-unknown --tests
+run_tests "wasm32: ryz014-core in Chromium" cargo test -p ryz014-core --target wasm32-unknown-unknown --tests
+if has_package ryz014-web; then
+  run_tests "wasm32: ryz014-web in Chromium" cargo test -p ryz014-web --target wasm32-unknown-unknown
+else
+  echo "ryz014-web: not present yet (no wasm32 tests for it)"
+  SKIPPED+=("wasm32 tests of ryz014-web (web/Cargo.toml)")
+fi
 
 # ---------------------------------------------------------------------------------------------
-# 5. Later stages. Each block runs only once its part exists; until it is wired, it runs nothing
-# and is listed as "not run" in the summary (never counted as passed).
-
-if [ -d tests/cli ]; then
-  # TODO(cli-e2e): the ryz014 CLI end to end against ryz014-sim on a pseudo-terminal, e.g.
-  #   cargo build --release -p ryz014-serial -p ryz014-sim && tests/cli/run.sh
-  NOT_RUN+=("CLI end-to-end (tests/cli exists, not wired yet)")
+DIST=""
+if [ "$WEB_CRATE" = 1 ]; then
+  step "5  trunk build --release (web page; budget 350 KB gzipped wasm+JS)"
+  # Trunk.toml lives in web/ or at the root (pointing at web/index.html); dist/ next to it.
+  if [ -f web/Trunk.toml ]; then
+    (cd web && run trunk build --release)
+    DIST=web/dist
+  else
+    run trunk build --release
+    DIST=dist
+  fi
+  shopt -s nullglob
+  assets=("$DIST"/*.wasm "$DIST"/*.js)
+  shopt -u nullglob
+  [ "${#assets[@]}" -gt 0 ] || die "trunk build left no .wasm/.js in $DIST"
+  total=0
+  for f in "${assets[@]}"; do
+    raw=$(stat -c %s "$f")
+    gz=$(gzip -9 -c "$f" | wc -c)
+    total=$((total + gz))
+    printf '  %-50s %9d bytes, %8d gzipped\n' "$f" "$raw" "$gz"
+  done
+  BUDGET=350000
+  WEB_SIZE="$(awk -v t="$total" 'BEGIN { printf "%.1f KB", t / 1000 }') gzipped wasm+JS (budget 350 KB)"
+  echo "web page: $WEB_SIZE"
+  [ "$total" -le "$BUDGET" ] || die "the web page is $total bytes gzipped, over the budget of $BUDGET"
+else
+  echo
+  echo "=== 5  trunk build: web page (web/Cargo.toml + web/index.html) not present yet"
+  SKIPPED+=("trunk build --release and its size budget (web/Cargo.toml + web/index.html)")
 fi
 
-if [ -d web ]; then
-  # TODO(web-build): PATH has wasm-bindgen (Cargo.lock version) and binaryen's wasm-opt; Trunk.toml pins both:
-  #   (cd web && trunk build --release)
-  NOT_RUN+=("trunk build --release (web/ exists, not wired yet)")
-fi
-
-if [ -d tests/e2e ]; then
-  # TODO(browser-e2e): playwright-core from npm, Chromium at /usr/bin/chromium:
-  #   (cd tests/e2e && npm ci --no-audit --no-fund && node run.mjs)
-  NOT_RUN+=("browser end-to-end with playwright (tests/e2e exists, not wired yet)")
+# ---------------------------------------------------------------------------------------------
+if [ "$E2E" = 1 ] && [ -n "$DIST" ]; then
+  step "6  browser end-to-end tests (web/e2e, playwright-core + Chromium)"
+  export E2E_SCREENSHOTS="${CARGO_TARGET_DIR:-$ROOT/target}/e2e-screenshots"
+  rm -rf "$E2E_SCREENSHOTS"
+  run_tests "browser end-to-end (web/e2e)" node web/e2e/run.mjs --dist "$DIST"
+  echo "screenshots: $E2E_SCREENSHOTS"
+else
+  echo
+  echo "=== 6  browser end-to-end: not present yet (needs web/e2e and a built web page)"
+  SKIPPED+=("browser end-to-end tests (web/e2e on the built page)")
 fi

@@ -1,0 +1,126 @@
+// Shared helpers of the browser end-to-end tests: launching Debian's Chromium through
+// playwright-core, opening the page (optionally with the fake Web Serial port), screenshots,
+// polling. `run.mjs` serves the Trunk-built page and passes its address in E2E_BASE_URL.
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The browser: Debian's Chromium (`npx playwright install` cannot download one here). */
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Screenshots of each view go here (the test output folder). */
+export const SHOTS = process.env.E2E_SCREENSHOTS || path.resolve(here, '../../target/e2e-screenshots');
+
+export function baseUrl() {
+  const url = process.env.E2E_BASE_URL;
+  if (!url) throw new Error('E2E_BASE_URL is not set: run the tests through web/e2e/run.mjs');
+  return url;
+}
+
+export async function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * Opens the page in a fresh context. With `fakeSerial`, `fake-serial.js` is injected before
+ * any of the page's scripts run (with `fakeSerialConfig` as its settings). Collects console
+ * lines and page errors so that tests can check them.
+ */
+export async function openPage(browser, { fakeSerial = false, fakeSerialConfig = {} } = {}) {
+  const context = await browser.newContext({
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 1000 },
+  });
+  const page = await context.newPage();
+  const consoleLines = [];
+  const pageErrors = [];
+  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  if (fakeSerial) {
+    await page.addInitScript((cfg) => {
+      window.__fakeSerialConfig = cfg;
+    }, fakeSerialConfig);
+    await page.addInitScript({ path: path.join(here, 'fake-serial.js') });
+  }
+  await page.goto(baseUrl());
+  // The wasm app has rendered once its controls are there.
+  await button(page, 'Use simulated modem').waitFor({ state: 'visible', timeout: 30_000 });
+  return { context, page, consoleLines, pageErrors };
+}
+
+/** A button by its exact accessible name. */
+export function button(page, name) {
+  return page.getByRole('button', { name, exact: true });
+}
+
+/** A form control by its exact label. */
+export function field(page, label) {
+  return page.getByLabel(label, { exact: true });
+}
+
+let shotIndex = 0;
+/** Saves a full-page screenshot as `<SHOTS>/<prefix>-<nn>-<name>.png`. */
+export async function shot(page, prefix, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  shotIndex += 1;
+  const file = path.join(SHOTS, `${prefix}-${String(shotIndex).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Polls `probe` (async) until it returns a truthy value; throws `what` after `timeout` ms. */
+export async function until(what, probe, { timeout = 60_000, every = 100 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** The visible text of the page. */
+export function pageText(page) {
+  return page.evaluate(() => document.body.innerText);
+}
+
+/** Every `role=progressbar` element's aria-valuenow (numbers; missing ones left out). */
+export function progressValues(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[role="progressbar"]')]
+      .map((e) => e.getAttribute('aria-valuenow'))
+      .filter((v) => v !== null && v !== '')
+      .map(Number),
+  );
+}
+
+/** The values of all text inputs and textareas (to find e.g. a generated key). */
+export function inputValues(page) {
+  return page.evaluate(() => [...document.querySelectorAll('input, textarea')].map((e) => e.value));
+}
+
+/** Everything the page stored in localStorage/sessionStorage, as one string. */
+export function storageDump(page) {
+  return page.evaluate(() => {
+    const all = [];
+    for (const s of [localStorage, sessionStorage]) {
+      for (let i = 0; i < s.length; i += 1) all.push(`${s.key(i)}=${s.getItem(s.key(i))}`);
+    }
+    return all.join('\n');
+  });
+}
