@@ -19,6 +19,7 @@ pub mod parse;
 pub mod provision;
 pub mod psk;
 pub mod registration;
+pub mod session;
 pub mod timer;
 
 pub use message::Message;

@@ -76,7 +76,7 @@ impl PskSecret {
             return Err(PskError::NotHex { position });
         }
         // All characters are ASCII from here on, so bytes == characters.
-        if text.len() % 2 != 0 {
+        if !text.len().is_multiple_of(2) {
             return Err(PskError::OddLength { digits: text.len() });
         }
         let bytes_len = text.len() / 2;

@@ -453,7 +453,7 @@ pub fn group_digits(n: u64) -> String {
     }
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -475,13 +475,13 @@ pub fn seconds_words(n: u64) -> String {
 /// seconds)", 60 → "1 min", 90 → "90 s"; other long periods get an approximation.
 pub fn duration_words(secs: u64) -> String {
     const DAY: u64 = 86_400;
-    if secs >= 2 * DAY && secs % DAY == 0 {
+    if secs >= 2 * DAY && secs.is_multiple_of(DAY) {
         return format!("{} days ({} seconds)", secs / DAY, group_digits(secs));
     }
-    if secs >= 3600 && secs % 3600 == 0 {
+    if secs >= 3600 && secs.is_multiple_of(3600) {
         return format!("{} h", secs / 3600);
     }
-    if (60..3600).contains(&secs) && secs % 60 == 0 {
+    if (60..3600).contains(&secs) && secs.is_multiple_of(60) {
         return format!("{} min", secs / 60);
     }
     if secs >= 3600 {
