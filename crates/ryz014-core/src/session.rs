@@ -761,3 +761,51 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn upgrade_status_lines_are_read_and_unknown_ones_kept() {
+        assert_eq!(UpgradeStatus::parse("\"idle\""), UpgradeStatus::Idle);
+        assert_eq!(
+            UpgradeStatus::parse("\"downloading\",42"),
+            UpgradeStatus::Downloading(42)
+        );
+        assert_eq!(
+            UpgradeStatus::parse("\"success\",\"5.4.1.3-61000\""),
+            UpgradeStatus::Success(Some("5.4.1.3-61000".into()))
+        );
+        assert_eq!(
+            UpgradeStatus::parse("\"failed\",529"),
+            UpgradeStatus::Failed(Some(529))
+        );
+        assert_eq!(
+            UpgradeStatus::parse("\"cancelled\""),
+            UpgradeStatus::Cancelled
+        );
+        assert_eq!(
+            UpgradeStatus::parse("\"downloading\",250"),
+            UpgradeStatus::Other("\"downloading\",250".into())
+        );
+        assert_eq!(
+            UpgradeStatus::parse("1,2,3"),
+            UpgradeStatus::Other("1,2,3".into())
+        );
+    }
+
+    #[test]
+    fn failure_texts_name_known_codes_and_keep_unknown_ones() {
+        assert!(
+            failure_text(Some(529)).contains("corrupt"),
+            "{}",
+            failure_text(Some(529))
+        );
+        assert_eq!(failure_text(Some(9999)), "the upgrade failed (code 9999)");
+        assert_eq!(failure_text(None), "the upgrade failed");
+    }
+}

@@ -65,6 +65,33 @@ fn provisioned(c: &mut SimClient, h: &SimHandle) -> (Plan, Vec<String>) {
     (plan, events)
 }
 
+/// Watches the modem until `until` (virtual time, so days pass in milliseconds); returns how it
+/// ended, the tracker, and the highest download progress seen.
+fn watch(
+    c: &mut SimClient,
+    h: &SimHandle,
+    until: Until,
+    timeout: Duration,
+) -> (MonitorEnd, FotaTracker, u8) {
+    let mut tracker = FotaTracker::new();
+    let clock = h.clone();
+    let mut max_progress = 0;
+    let end = block_on(session::monitor(
+        c,
+        &mut tracker,
+        move || clock.now(),
+        until,
+        timeout,
+        |ev| {
+            if let session::MonitorEvent::Update(u) = ev {
+                max_progress = max_progress.max(u.progress.unwrap_or(0));
+            }
+        },
+    ))
+    .unwrap();
+    (end, tracker, max_progress)
+}
+
 #[test]
 fn provisioning_runs_every_step_waits_through_reboots_and_reads_back() {
     let (mut c, h) = sim(&[]);
@@ -103,22 +130,12 @@ fn a_good_image_is_watched_to_installed_with_the_new_version() {
         FirmwareImage::good("5.4.1.2-60000"),
     )
     .unwrap();
-    let mut tracker = FotaTracker::new();
-    let clock = h.clone();
-    let mut max_progress = 0;
-    let end = block_on(session::monitor(
+    let (end, tracker, max_progress) = watch(
         &mut c,
-        &mut tracker,
-        move || clock.now(),
+        &h,
         Until::Installed,
         Duration::from_secs(3 * 86_400),
-        |ev| {
-            if let session::MonitorEvent::Update(u) = ev {
-                max_progress = max_progress.max(u.progress.unwrap_or(0));
-            }
-        },
-    ))
-    .unwrap();
+    );
     assert_eq!(end, MonitorEnd::Installed, "{:?}", tracker.timeline());
     assert_eq!(max_progress, 100);
     assert_eq!(tracker.version_after(), Some("5.4.1.2-60000"));
@@ -137,17 +154,12 @@ fn a_wrong_image_ends_failed_with_cause_8_and_the_old_version() {
         FirmwareImage::wrong("9.9.9.9-1"),
     )
     .unwrap();
-    let mut tracker = FotaTracker::new();
-    let clock = h.clone();
-    let end = block_on(session::monitor(
+    let (end, tracker, _) = watch(
         &mut c,
-        &mut tracker,
-        move || clock.now(),
+        &h,
         Until::Installed,
         Duration::from_secs(3 * 86_400),
-        |_| {},
-    ))
-    .unwrap();
+    );
     assert_eq!(end, MonitorEnd::Failed);
     assert_eq!(tracker.error().map(|e| e.cause), Some(8));
     assert_eq!(
@@ -159,17 +171,7 @@ fn a_wrong_image_ends_failed_with_cause_8_and_the_old_version() {
 #[test]
 fn monitoring_without_anything_scheduled_times_out_in_virtual_time() {
     let (mut c, h) = sim(&[]);
-    let mut tracker = FotaTracker::new();
-    let clock = h.clone();
-    let end = block_on(session::monitor(
-        &mut c,
-        &mut tracker,
-        move || clock.now(),
-        Until::Installed,
-        Duration::from_secs(600),
-        |_| {},
-    ))
-    .unwrap();
+    let (end, _, _) = watch(&mut c, &h, Until::Installed, Duration::from_secs(600));
     assert_eq!(end, MonitorEnd::TimedOut);
 }
 
