@@ -8,7 +8,7 @@ use std::time::Duration;
 /// A future that completes once its duration has elapsed. Not `Send`, so that browser timers fit.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + 'static>>;
 
-/// A source of sleeps. Implementations: [`FuturesTimer`] (feature `futures-timer`: a helper thread
+/// A source of sleeps. Implementations: `FuturesTimer` (feature `futures-timer`: a helper thread
 /// natively, `setTimeout` in the browser) and the simulator's virtual clock.
 pub trait Timer {
     /// A future that completes after `duration`.
