@@ -1,8 +1,772 @@
 //! `ryz014 provision`: profile → plan → inventory (pending) → modem → read-back → verified.
+//!
+//! One thread per port, each with its own executor and progress display; a failing port never
+//! stops the others. The secret is recorded (durably) before it is sent, and an interrupted run is
+//! resumed with the secret its pending record already holds. The secret never reaches the output:
+//! every line shown comes from redacted sources (the plan's descriptions, the client's redacted
+//! commands, [`PskSecret::redacted`]).
 
-use crate::cli::{CliError, Out, ProvisionArgs};
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::io::{AsyncRead, AsyncWrite};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{json, Value};
+
+use ryz014_core::client::{Client, ClientError, WireEvent};
+use ryz014_core::describe::explain;
+use ryz014_core::imei::Imei;
+use ryz014_core::provision::{Plan, ProvisioningProfile};
+use ryz014_core::psk::PskSecret;
+use ryz014_core::session::{self, FailureKind, ProvisionEvent, SessionError};
+use ryz014_serial::inventory::{Inventory, NewRecord, RecordId};
+
+use crate::cli::{CliError, Exit, Out, ProvisionArgs};
+use crate::cmd::connect::{open_path, pick_port, SYNC_EACH};
+
+/// Reads and validates a profile: TOML, or JSON for a `.json` file. A bad profile is exit 2 with
+/// the key, the value and the allowed range.
+pub fn load_profile(path: &Path) -> Result<ProvisioningProfile, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::new(
+            Exit::Usage,
+            format!("cannot read the profile {}: {e}", path.display()),
+        )
+    })?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    parse_profile(&text, is_json)
+        .map_err(|e| CliError::new(Exit::Usage, format!("profile {}: {e}", path.display())))
+}
+
+/// Parses a profile's text (TOML, or JSON when `json`).
+pub fn parse_profile(
+    text: &str,
+    json: bool,
+) -> Result<ProvisioningProfile, ryz014_core::provision::ProfileError> {
+    if json {
+        ProvisioningProfile::from_json_str(text)
+    } else {
+        ProvisioningProfile::from_toml_str(text)
+    }
+}
+
+/// A failed procedure as a CLI error: 3 for no answer in time, 4 for a port that closed, 1 for a
+/// refusal, a reset, a mismatch or an unusable answer. The message names the step and the answer.
+pub fn session_error(e: &SessionError) -> CliError {
+    let exit = match &e.kind {
+        FailureKind::Client(ClientError::Timeout { .. }) => Exit::Timeout,
+        FailureKind::Client(ClientError::Closed | ClientError::Io(_)) => Exit::Port,
+        _ => Exit::Failed,
+    };
+    CliError::new(exit, e.to_string())
+}
+
+/// What one port's provisioning needs besides the client.
+pub struct Job<'a> {
+    /// The validated profile.
+    pub profile: &'a ProvisioningProfile,
+    /// The inventory.
+    pub inventory: &'a Inventory,
+    /// `--force`.
+    pub force: bool,
+    /// The port's name (recorded in the inventory).
+    pub port: &'a str,
+    /// IMEIs being provisioned in this run, with their port (two ports, one modem: refused).
+    pub claimed: &'a Mutex<HashMap<String, String>>,
+}
+
+/// How one port ended.
+#[derive(Debug, Default)]
+pub struct PortResult {
+    /// The port.
+    pub port: String,
+    /// The IMEI, once read.
+    pub imei: Option<String>,
+    /// The inventory record used.
+    pub record: Option<RecordId>,
+    /// Whether a pending record was resumed.
+    pub resumed: bool,
+    /// The firmware version read.
+    pub firmware: Option<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The failure, if any.
+    pub error: Option<CliError>,
+}
+
+/// Progress display of one port: a progress bar, plain lines, or JSON events.
+pub struct Reporter<'o> {
+    out: &'o Out,
+    port: String,
+    /// Prefix lines with the port (several ports).
+    tag: bool,
+    bar: Option<ProgressBar>,
+    started: Instant,
+    step_started: Instant,
+    reboot_started: Instant,
+}
+
+/// Whether progress bars are drawn: words mode, no `-v`, stderr a terminal.
+pub fn use_bars(out: &Out) -> bool {
+    !out.json && out.verbose == 0 && std::io::stderr().is_terminal()
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{spinner:.cyan} {prefix:<14.bold} [{bar:24.cyan/blue}] {pos:>2}/{len:2} {elapsed:>4} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
+
+impl<'o> Reporter<'o> {
+    /// A reporter for `port`; `multi` gets a bar when bars are on.
+    pub fn new(out: &'o Out, port: &str, tag: bool, multi: Option<&MultiProgress>) -> Self {
+        let bar = multi.map(|m| {
+            let b = m.add(ProgressBar::new(1));
+            b.set_style(bar_style());
+            b.set_prefix(short_port(port));
+            b.set_message("opening the port");
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        let now = Instant::now();
+        Reporter {
+            out,
+            port: port.to_string(),
+            tag,
+            bar,
+            started: now,
+            step_started: now,
+            reboot_started: now,
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.out.json {
+            return;
+        }
+        let text = if self.tag {
+            format!("{:<14} {text}", short_port(&self.port))
+        } else {
+            text.to_string()
+        };
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => {
+                let _ = self.out.say(&text);
+            }
+        }
+    }
+
+    fn event(&self, mut v: Value) {
+        if let Value::Object(m) = &mut v {
+            m.insert("port".into(), json!(self.port));
+        }
+        let _ = self.out.event(&v);
+    }
+
+    fn message(&self, text: String) {
+        if let Some(b) = &self.bar {
+            b.set_message(text);
+        }
+    }
+
+    /// The modem answered and identified itself.
+    pub fn identified(&self, imei: &Imei, firmware: Option<&str>) {
+        self.event(json!({"event": "identified", "imei": imei.as_str(), "firmware": firmware}));
+        self.line(&format!(
+            "modem IMEI {imei}, firmware {}",
+            firmware.unwrap_or("(unknown)")
+        ));
+    }
+
+    /// The inventory record is durable.
+    pub fn recorded(&self, id: RecordId, resumed: bool, replaces: Option<RecordId>, psk: &str) {
+        self.event(
+            json!({"event": "recorded", "record": id.0, "state": "pending",
+            "resumed": resumed, "replaces": replaces.map(|r| r.0), "psk": psk}),
+        );
+        let what = if resumed {
+            format!("resuming the interrupted provisioning of record {id} with its secret {psk}")
+        } else {
+            let mut s = format!("recorded as pending (record {id}), new PSK {psk}");
+            if let Some(r) = replaces {
+                s.push_str(&format!("; replaces record {r} once verified"));
+            }
+            s
+        };
+        self.line(&what);
+    }
+
+    fn set_total(&self, total: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(total);
+        }
+    }
+
+    /// One event of the session's provisioning.
+    pub fn provision_event(&mut self, ev: ProvisionEvent<'_>, steps_total: usize) {
+        match ev {
+            ProvisionEvent::StepStarted { index, total, step } => {
+                self.step_started = Instant::now();
+                self.event(
+                    json!({"event": "step", "status": "started", "index": index + 1,
+                    "total": total, "step": step.id.as_str(), "command": step.command.redacted(),
+                    "description": step.description}),
+                );
+                self.message(format!("{}: {}", step.id, step.description));
+                self.out.debug(
+                    1,
+                    &format!("{}: step {} started", self.port, step.id.as_str()),
+                );
+            }
+            ProvisionEvent::StepDone { index, total, step } => {
+                let ms = self.step_started.elapsed().as_millis();
+                self.event(
+                    json!({"event": "step", "status": "done", "index": index + 1,
+                    "total": total, "step": step.id.as_str(), "ms": ms}),
+                );
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                }
+                self.line(&format!(
+                    "[{:>2}/{total}] ok  {:<30} {}",
+                    index + 1,
+                    step.id.as_str(),
+                    step.description
+                ));
+            }
+            ProvisionEvent::Rebooting { step } => {
+                self.reboot_started = Instant::now();
+                self.event(
+                    json!({"event": "reboot", "status": "rebooting", "step": step.id.as_str()}),
+                );
+                self.message("rebooting: waiting for +SYSSTART".into());
+                self.line("        ↻   rebooting, waiting for +SYSSTART");
+            }
+            ProvisionEvent::Booted { step } => {
+                let ms = self.reboot_started.elapsed().as_millis();
+                self.event(json!({"event": "reboot", "status": "booted", "step": step.id.as_str(), "ms": ms}));
+                self.message("booted".into());
+                self.line(&format!(
+                    "        ↻   booted after {}",
+                    secs(self.reboot_started.elapsed())
+                ));
+            }
+            ProvisionEvent::Attached { step } => {
+                let ms = self.reboot_started.elapsed().as_millis();
+                self.event(json!({"event": "reboot", "status": "attached", "step": step.id.as_str(), "ms": ms}));
+                self.line(&format!(
+                    "        ↻   attached to the network after {}",
+                    secs(self.reboot_started.elapsed())
+                ));
+            }
+            ProvisionEvent::AttachMissing { step, waited } => {
+                self.event(json!({"event": "reboot", "status": "attach_missing",
+                    "step": step.id.as_str(), "waited_s": waited.as_secs()}));
+                self.line(&format!(
+                    "        !   no network attach within {} s (the FOTA client starts once attached); going on",
+                    waited.as_secs()
+                ));
+            }
+            ProvisionEvent::CheckStarted {
+                index,
+                total,
+                check,
+            } => {
+                self.step_started = Instant::now();
+                self.event(
+                    json!({"event": "check", "status": "started", "index": index + 1,
+                    "total": total, "check": check.id.as_str(), "command": check.command.redacted(),
+                    "description": check.description}),
+                );
+                self.message(format!("{}: {}", check.id, check.description));
+            }
+            ProvisionEvent::CheckDone {
+                index,
+                total,
+                check,
+            } => {
+                self.event(
+                    json!({"event": "check", "status": "done", "index": index + 1,
+                    "total": total, "check": check.id.as_str()}),
+                );
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                }
+                let _ = steps_total;
+                self.line(&format!(
+                    "[{:>2}/{total}] ok  {:<30} {}",
+                    index + 1,
+                    check.id.as_str(),
+                    check.description
+                ));
+            }
+            ProvisionEvent::Notification(m) => {
+                self.out
+                    .debug(1, &format!("{}: notification: {}", self.port, explain(m)));
+            }
+        }
+    }
+
+    /// The port ended: success or failure, in its line, bar and event.
+    pub fn finished(&self, r: &PortResult) {
+        match &r.error {
+            None => {
+                self.event(
+                    json!({"event": "provisioned", "imei": r.imei, "record": r.record.map(|i| i.0),
+                    "state": "verified", "resumed": r.resumed, "firmware": r.firmware,
+                    "ms": r.elapsed.as_millis()}),
+                );
+                let text = format!(
+                    "✓ IMEI {} provisioned and verified (record {}) in {}",
+                    r.imei.as_deref().unwrap_or("?"),
+                    r.record.map_or_else(|| "-".into(), |i| i.to_string()),
+                    secs(r.elapsed)
+                );
+                match &self.bar {
+                    Some(b) => b.finish_with_message(text),
+                    None => self.line(&text),
+                }
+            }
+            Some(e) => {
+                self.event(
+                    json!({"event": "port_failed", "imei": r.imei, "record": r.record.map(|i| i.0),
+                    "exit_code": e.exit as u8, "message": e.message, "ms": r.elapsed.as_millis()}),
+                );
+                let text = format!("✗ failed: {}", e.message);
+                match &self.bar {
+                    Some(b) => b.abandon_with_message(text),
+                    None => self.line(&text),
+                }
+            }
+        }
+    }
+
+    /// Time since the reporter was made.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+fn short_port(port: &str) -> String {
+    port.strip_prefix("/dev/").unwrap_or(port).to_string()
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// Frees an IMEI claimed for this run when the port is done with it.
+struct Claim<'a> {
+    claimed: &'a Mutex<HashMap<String, String>>,
+    imei: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut m = self
+            .claimed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.remove(&self.imei);
+    }
+}
+
+/// Provisions the modem behind `client`: sync, identify, record, run the plan, mark verified.
+/// Fills `result` as it goes (IMEI, record, firmware) and returns the failure, if any.
+pub async fn provision_modem<R, W>(
+    client: &mut Client<R, W>,
+    job: &Job<'_>,
+    rep: &mut Reporter<'_>,
+    result: &mut PortResult,
+) -> Result<(), CliError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    client.sync(5, SYNC_EACH).await.map_err(|e| {
+        crate::cmd::connect::client_error("waking the modem with AT (no OK to `AT`)", &e)
+    })?;
+    let imei = session::read_imei(client)
+        .await
+        .map_err(|e| session_error(&e))?;
+    result.imei = Some(imei.as_str().to_string());
+    let firmware = session::read_firmware(client)
+        .await
+        .map_err(|e| session_error(&e))?;
+    result.firmware.clone_from(&firmware);
+    rep.identified(&imei, firmware.as_deref());
+
+    // One modem on two ports of this run: provision it once.
+    let _claim = {
+        let mut m = job
+            .claimed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(other) = m.get(imei.as_str()) {
+            return Err(CliError::new(
+                Exit::Failed,
+                format!(
+                    "IMEI {imei} is being provisioned on {other} in this run already; \
+                     the same modem on two ports? {} skipped",
+                    job.port
+                ),
+            ));
+        }
+        m.insert(imei.as_str().to_string(), job.port.to_string());
+        Claim {
+            claimed: job.claimed,
+            imei: imei.as_str().to_string(),
+        }
+    };
+
+    let inv = job.inventory;
+    let (id, secret, replaces) = match inv.find_pending(&imei)? {
+        Some(p) => {
+            result.resumed = true;
+            (p.id, p.secret, p.replaces)
+        }
+        None => {
+            if !job.force {
+                if let Some(v) = inv.find_verified(&imei)? {
+                    return Err(CliError::new(
+                        Exit::Failed,
+                        format!(
+                            "IMEI {imei} is already provisioned and verified (record {}); \
+                             nothing was sent. Use --force to rotate its key (the old record \
+                             is kept as history)",
+                            v.id
+                        ),
+                    ));
+                }
+            }
+            let secret = job
+                .profile
+                .resolve_secret()
+                .map_err(|e| CliError::new(Exit::Failed, format!("generating the PSK: {e}")))?;
+            let endpoint = job
+                .profile
+                .endpoint_name_for(&imei)
+                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+            let identity = job
+                .profile
+                .psk_identity_for(&imei)
+                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+            let id = inv.begin_pending(
+                &NewRecord {
+                    imei: &imei,
+                    endpoint: &endpoint,
+                    psk_identity: &identity,
+                    secret: &secret,
+                    profile: &job.profile.modem.profile,
+                    port: Some(job.port),
+                    firmware: firmware.as_deref(),
+                },
+                job.force,
+            )?;
+            let replaces = inv.get(id)?.replaces;
+            (id, secret, replaces)
+        }
+    };
+    result.record = Some(id);
+    rep.recorded(id, result.resumed, replaces, &secret.redacted());
+
+    let outcome = run_plan(client, job.profile, &imei, &secret, rep).await;
+    match outcome {
+        Ok(report) => {
+            let fw = report.firmware.or(firmware);
+            result.firmware.clone_from(&fw);
+            inv.mark_verified(id, fw.as_deref())?;
+            Ok(())
+        }
+        Err(e) => {
+            // The record keeps the secret (the modem may hold it now); a re-run starts afresh.
+            if let Err(m) = inv.mark_failed(id, &e.message) {
+                rep.out
+                    .debug(1, &format!("could not mark record {id} failed: {m}"));
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn run_plan<R, W>(
+    client: &mut Client<R, W>,
+    profile: &ProvisioningProfile,
+    imei: &Imei,
+    secret: &PskSecret,
+    rep: &mut Reporter<'_>,
+) -> Result<session::ProvisionReport, CliError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let plan =
+        Plan::new(profile, imei, secret).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+    let steps = plan.steps().len();
+    rep.set_total((steps + plan.checks().len()) as u64);
+    session::provision(client, &plan, |ev| rep.provision_event(ev, steps))
+        .await
+        .map_err(|e| session_error(&e))
+}
+
+/// Installs the `-vv` wire log on a client (commands already redacted by the client).
+pub fn log_wire<R, W>(client: &mut Client<R, W>, out: &Out, port: &str)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    if out.verbose < 2 {
+        return;
+    }
+    let port = short_port(port);
+    client.set_observer(Box::new(move |ev: &WireEvent| {
+        let line = match ev {
+            WireEvent::Sent(s) => format!("{port} → {s}"),
+            WireEvent::Received(s) => format!("{port} ← {s}"),
+            WireEvent::Prompt => format!("{port} ← >"),
+            WireEvent::Overflow { discarded } => {
+                format!("{port} ← (an over-long line: {discarded} bytes discarded)")
+            }
+            WireEvent::Stray(s) => format!("{port} ← (stray) {s}"),
+        };
+        eprintln!("ryz014: {line}");
+    }));
+}
+
+fn provision_port(
+    port: &str,
+    args: &ProvisionArgs,
+    job: &Job<'_>,
+    out: &Out,
+    rep: &mut Reporter<'_>,
+) -> PortResult {
+    let mut result = PortResult {
+        port: port.to_string(),
+        ..PortResult::default()
+    };
+    let r = (|| {
+        let mut client = open_path(port, args.baud, args.rtscts, out)?;
+        log_wire(&mut client, out, port);
+        futures::executor::block_on(provision_modem(&mut client, job, rep, &mut result))
+    })();
+    result.error = r.err();
+    result.elapsed = rep.elapsed();
+    rep.finished(&result);
+    result
+}
 
 /// Runs `provision`.
-pub fn run(_args: &ProvisionArgs, _out: &Out) -> Result<(), CliError> {
-    Err(CliError::not_implemented("provision"))
+pub fn run(args: &ProvisionArgs, out: &Out) -> Result<(), CliError> {
+    let profile = load_profile(&args.profile)?;
+    for w in profile.warnings() {
+        out.event(&json!({"event": "warning", "key": w.path, "message": w.message}))?;
+        if !out.json {
+            eprintln!("ryz014: warning: {w}");
+        }
+    }
+    let mut ports: Vec<String> = Vec::new();
+    for p in &args.ports {
+        if ports.contains(p) {
+            return Err(CliError::new(
+                Exit::Usage,
+                format!("--port {p} is given twice"),
+            ));
+        }
+        ports.push(p.clone());
+    }
+    if ports.is_empty() {
+        ports.push(pick_port(None)?);
+    }
+    if args.dry_run {
+        return dry_run(&ports, args, &profile, out);
+    }
+    let inventory = Inventory::open(&args.inventory.path)?;
+    out.debug(1, &format!("inventory {}", inventory.path().display()));
+    let claimed = Mutex::new(HashMap::new());
+    let multi =
+        use_bars(out).then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    let tag = ports.len() > 1;
+    let mut reporters: Vec<Reporter<'_>> = ports
+        .iter()
+        .map(|p| Reporter::new(out, p, tag, multi.as_ref()))
+        .collect();
+    let results: Vec<PortResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = ports
+            .iter()
+            .zip(reporters.iter_mut())
+            .map(|(port, rep)| {
+                let job = Job {
+                    profile: &profile,
+                    inventory: &inventory,
+                    force: args.force,
+                    port,
+                    claimed: &claimed,
+                };
+                let inv_args = args;
+                s.spawn(move || provision_port(port, inv_args, &job, out, rep))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&ports)
+            .map(|(h, port)| {
+                h.join().unwrap_or_else(|_| PortResult {
+                    port: port.clone(),
+                    error: Some(CliError::new(
+                        Exit::Failed,
+                        "internal error: the port's thread stopped",
+                    )),
+                    ..PortResult::default()
+                })
+            })
+            .collect()
+    });
+    drop(multi);
+    summarize(&results, out)
+}
+
+fn summarize(results: &[PortResult], out: &Out) -> Result<(), CliError> {
+    let failed: Vec<&PortResult> = results.iter().filter(|r| r.error.is_some()).collect();
+    out.event(&json!({
+        "event": "summary",
+        "ports": results.len(),
+        "verified": results.len() - failed.len(),
+        "failed": failed.len(),
+        "results": results.iter().map(|r| json!({
+            "port": r.port, "imei": r.imei, "record": r.record.map(|i| i.0),
+            "result": if r.error.is_some() { "failed" } else { "verified" },
+            "resumed": r.resumed,
+            "exit_code": r.error.as_ref().map_or(0, |e| e.exit as u8),
+            "message": r.error.as_ref().map(|e| e.message.clone()),
+            "ms": r.elapsed.as_millis(),
+        })).collect::<Vec<_>>(),
+    }))?;
+    if results.len() > 1 {
+        out.say("")?;
+        out.say(&format!(
+            "{:<14}  {:<15}  {:<8}  {:>6}  {:>7}  detail",
+            "port", "imei", "result", "record", "time"
+        ))?;
+        for r in results {
+            out.say(&format!(
+                "{:<14}  {:<15}  {:<8}  {:>6}  {:>7}  {}",
+                short_port(&r.port),
+                r.imei.as_deref().unwrap_or("-"),
+                if r.error.is_some() {
+                    "failed"
+                } else {
+                    "verified"
+                },
+                r.record.map_or_else(|| "-".into(), |i| i.to_string()),
+                secs(r.elapsed),
+                match (&r.error, r.resumed) {
+                    (Some(e), _) => e.message.clone(),
+                    (None, true) => "resumed an interrupted run".into(),
+                    (None, false) => String::new(),
+                }
+            ))?;
+        }
+        out.say(&format!(
+            "{} of {} modem(s) provisioned and verified",
+            results.len() - failed.len(),
+            results.len()
+        ))?;
+    }
+    match failed.as_slice() {
+        [] => Ok(()),
+        [one] if results.len() == 1 => {
+            let e = one.error.as_ref().map_or_else(
+                || CliError::new(Exit::Failed, "provisioning failed"),
+                |e| CliError::new(e.exit, e.message.clone()),
+            );
+            Err(e)
+        }
+        many => Err(CliError::new(
+            Exit::Failed,
+            format!(
+                "{} of {} port(s) failed: {}",
+                many.len(),
+                results.len(),
+                many.iter()
+                    .map(|r| short_port(&r.port))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// `--dry-run`: reads each modem's IMEI (the only command sent) and prints its plan, the secret
+/// redacted; the inventory is not opened and nothing is written anywhere.
+fn dry_run(
+    ports: &[String],
+    args: &ProvisionArgs,
+    profile: &ProvisioningProfile,
+    out: &Out,
+) -> Result<(), CliError> {
+    for port in ports {
+        let mut client = open_path(port, args.baud, args.rtscts, out)?;
+        log_wire(&mut client, out, port);
+        let imei = futures::executor::block_on(async {
+            client
+                .sync(5, SYNC_EACH)
+                .await
+                .map_err(|e| crate::cmd::connect::client_error("waking the modem with AT", &e))?;
+            session::read_imei(&mut client)
+                .await
+                .map_err(|e| session_error(&e))
+        })?;
+        drop(client);
+        let secret = profile
+            .resolve_secret()
+            .map_err(|e| CliError::new(Exit::Failed, format!("generating the PSK: {e}")))?;
+        let plan = Plan::new(profile, &imei, &secret)
+            .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+        out.event(&plan_event(port, &plan))?;
+        out.say(&format!(
+            "Dry run on {port}: nothing is sent besides AT+CGSN, nothing is recorded."
+        ))?;
+        out.say(&format!(
+            "The secret shown is a sample: a fresh one is drawn when provisioning ({}).",
+            args.inventory.path.display()
+        ))?;
+        for line in plan.to_string().lines() {
+            out.say(line)?;
+        }
+    }
+    Ok(())
+}
+
+fn plan_event(port: &str, plan: &Plan) -> Value {
+    let c = plan.credentials();
+    json!({
+        "event": "plan",
+        "port": port,
+        "imei": c.imei.as_str(),
+        "profile": plan.profile_name(),
+        "endpoint": c.endpoint_name,
+        "psk_identity": c.psk_identity,
+        "psk": c.secret.redacted(),
+        "steps": plan.steps().iter().enumerate().map(|(i, s)| json!({
+            "index": i + 1,
+            "step": s.id.as_str(),
+            "command": s.command.redacted(),
+            "description": s.description,
+            "reboots": s.reboots(),
+        })).collect::<Vec<_>>(),
+        "checks": plan.checks().iter().enumerate().map(|(i, c)| json!({
+            "index": i + 1,
+            "check": c.id.as_str(),
+            "command": c.command.redacted(),
+            "description": c.description,
+        })).collect::<Vec<_>>(),
+    })
 }
