@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod logic;
+pub mod simrt;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
