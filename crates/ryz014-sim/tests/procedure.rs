@@ -13,9 +13,12 @@ use futures::future::{select, Either, FutureExt};
 use ryz014_core::client::{Client, ClientError};
 use ryz014_core::fota::{FotaOutcome, FotaTracker};
 use ryz014_core::imei::Imei;
-use ryz014_core::message::{ErrorCode, FinalResult, Message, ServerRole};
+use ryz014_core::message::{ErrorCode, FinalResult, ServerRole};
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
+use ryz014_core::session::{
+    self, MonitorEnd, MonitorEvent, ProvisionEvent, ProvisionReport, SessionError, Until,
+};
 use ryz014_core::timer::Timer;
 use ryz014_sim::{sim, Fault, FirmwareImage, SimConfig, SimHandle, SimStream, SimTimer, Snapshot};
 
@@ -71,18 +74,28 @@ enum RunEnd {
         error: String,
         client: Option<ClientErrorKind>,
         snapshot: Box<Snapshot>,
+        /// What `session::provision` reported.
+        events: Vec<String>,
     },
 }
 
 #[derive(Debug)]
 struct Finish {
     snapshot: Snapshot,
-    firmware_after_good: Option<String>,
-    firmware_after_wrong: Option<String>,
-    good_outcome: FotaOutcome,
-    wrong_outcome: FotaOutcome,
-    good_lines: Vec<String>,
-    wrong_lines: Vec<String>,
+    report: ProvisionReport,
+    good: Upgrade,
+    wrong: Upgrade,
+}
+
+/// One watched upgrade.
+#[derive(Debug)]
+struct Upgrade {
+    end: MonitorEnd,
+    outcome: FotaOutcome,
+    /// `ATI1` afterwards.
+    firmware: Option<String>,
+    /// Every notification seen, for diagnostics.
+    lines: Vec<String>,
 }
 
 /// The client error of a failed step, in a form that crosses threads.
@@ -128,103 +141,28 @@ struct StepFailure {
     client: Option<ClientErrorKind>,
 }
 
-fn client_failure(step: &str, e: &ClientError) -> StepFailure {
-    StepFailure {
-        step: step.to_string(),
-        error: format!("step `{step}` failed: {e}"),
-        client: Some(e.into()),
-    }
-}
-
-// ------------------------------------------------------------------ stand-in for core::session
-
-/// Runs the plan's steps, waits through reboots, runs the read-back checks.
-async fn provision(c: &mut SimClient, plan: &Plan) -> Result<(), StepFailure> {
-    for step in plan.steps() {
-        let id = step.id.as_str();
-        let r = c
-            .execute_with_timeout(&step.command, step.timeout)
-            .await
-            .map_err(|e| client_failure(id, &e))?;
-        step.check(&r.lines).map_err(|m| StepFailure {
-            step: id.into(),
-            error: format!("step `{id}` failed: {m}"),
-            client: None,
-        })?;
-        if let Some(after) = step.after_reboot {
-            c.wait_for_sysstart(after.sysstart_timeout)
-                .await
-                .map_err(|e| client_failure(id, &e))?;
-            c.sync(5, Duration::from_secs(2))
-                .await
-                .map_err(|e| client_failure(id, &e))?;
-            if let Some(t) = after.attach_timeout {
-                let _ = c
-                    .wait_for(
-                        "+CEREG registered",
-                        t,
-                        |m| matches!(m, Message::Registration(r) if r.stat == 1 || r.stat == 5),
-                    )
-                    .await;
-            }
-        }
-    }
-    for check in plan.checks() {
-        let id = check.id.as_str();
-        let r = c
-            .execute(&check.command)
-            .await
-            .map_err(|e| client_failure(id, &e))?;
-        check.verify(&r.lines).map_err(|m| StepFailure {
-            step: id.into(),
-            error: format!("step `{id}` failed: {m}"),
-            client: None,
-        })?;
-    }
-    Ok(())
-}
-
-/// Folds notifications into the tracker until the upgrade ends.
-async fn monitor(
-    c: &mut SimClient,
-    timer: &SimTimer,
-    tracker: &mut FotaTracker,
-    lines: &mut Vec<String>,
-) -> Result<(), StepFailure> {
-    let start = timer.now();
-    loop {
-        let left = MONITOR_TIMEOUT.saturating_sub(timer.now() - start);
-        let m = c
-            .next_notification(left)
-            .await
-            .map_err(|e| client_failure("monitor", &e))?;
-        let Some(m) = m else {
-            return Err(StepFailure {
-                step: "monitor".into(),
-                error: format!("no end of the upgrade within {MONITOR_TIMEOUT:?}"),
-                client: None,
-            });
-        };
-        lines.push(format!("{m:?}"));
-        if let Some(u) = tracker.apply(timer.now(), &m) {
-            if u.done {
-                // `8` ends it; `"installed","<version>"` follows.
-                while let Ok(Some(m)) = c.next_notification(Duration::from_secs(5)).await {
-                    lines.push(format!("{m:?}"));
-                    tracker.apply(timer.now(), &m);
-                }
-                return Ok(());
-            }
+impl From<SessionError> for StepFailure {
+    fn from(e: SessionError) -> Self {
+        StepFailure {
+            step: e.step.clone(),
+            error: e.to_string(),
+            client: e.client_error().map(ClientErrorKind::from),
         }
     }
 }
 
-async fn read_firmware(c: &mut SimClient) -> Result<Option<String>, StepFailure> {
-    let r = c
-        .execute(&ryz014_core::command::Command::Ati1)
-        .await
-        .map_err(|e| client_failure("read-firmware", &e))?;
-    Ok(ryz014_core::provision::firmware_version(&r.lines).map(str::to_string))
+fn describe(ev: &ProvisionEvent<'_>) -> String {
+    match ev {
+        ProvisionEvent::StepStarted { step, .. } => format!("start {}", step.id),
+        ProvisionEvent::StepDone { step, .. } => format!("done {}", step.id),
+        ProvisionEvent::Rebooting { step } => format!("rebooting {}", step.id),
+        ProvisionEvent::Booted { step } => format!("booted {}", step.id),
+        ProvisionEvent::Attached { step } => format!("attached {}", step.id),
+        ProvisionEvent::AttachMissing { step, .. } => format!("no-attach {}", step.id),
+        ProvisionEvent::CheckStarted { check, .. } => format!("check {}", check.id),
+        ProvisionEvent::CheckDone { check, .. } => format!("checked {}", check.id),
+        ProvisionEvent::Notification(m) => format!("note {m:?}"),
+    }
 }
 
 // ------------------------------------------------------------------ the run
@@ -236,12 +174,20 @@ fn plan() -> (Plan, PskSecret) {
     (Plan::new(&profile, &imei, &secret).unwrap(), secret)
 }
 
+/// Schedules an image on the server side and watches the modem until the upgrade ends; then
+/// reads `ATI1`.
 async fn upgrade(
     c: &mut SimClient,
     timer: &SimTimer,
     handle: &SimHandle,
     image: FirmwareImage,
-) -> Result<(FotaOutcome, Option<String>, Vec<String>), StepFailure> {
+    drain_first: bool,
+) -> Result<Upgrade, StepFailure> {
+    if drain_first {
+        // What the previous watch left queued (its `"installed","<version>"` line when the
+        // watch ended at `8` and read ATI1) must not end this one.
+        c.drain_notifications();
+    }
     let ep = handle.endpoint();
     handle
         .schedule_firmware(&ep, image)
@@ -252,12 +198,30 @@ async fn upgrade(
         })?;
     let mut tracker = FotaTracker::new();
     let mut lines = Vec::new();
-    monitor(c, timer, &mut tracker, &mut lines).await?;
-    let fw = read_firmware(c).await?;
-    Ok((tracker.outcome().clone(), fw, lines))
+    let clock = timer.clone();
+    let end = session::monitor(
+        c,
+        &mut tracker,
+        move || clock.now(),
+        Until::Done,
+        MONITOR_TIMEOUT,
+        |ev| {
+            if let MonitorEvent::Message(m) = ev {
+                lines.push(format!("{m:?}"));
+            }
+        },
+    )
+    .await?;
+    let firmware = session::read_firmware(c).await?;
+    Ok(Upgrade {
+        end,
+        outcome: tracker.outcome().clone(),
+        firmware,
+        lines,
+    })
 }
 
-fn run_inner(cfg: SimConfig) -> RunEnd {
+fn run_inner(cfg: SimConfig, drain: bool) -> RunEnd {
     let (plan, secret) = plan();
     let (stream, timer, handle) = sim::new(cfg).unwrap();
     let creds = plan.credentials();
@@ -269,20 +233,31 @@ fn run_inner(cfg: SimConfig) -> RunEnd {
         )
         .unwrap();
     let mut client = Client::new(stream.clone(), stream, timer.clone());
+    let mut events = Vec::new();
     let procedure = async {
-        provision(&mut client, &plan).await?;
-        let (good_outcome, firmware_after_good, good_lines) =
-            upgrade(&mut client, &timer, &handle, FirmwareImage::good(NEW)).await?;
-        let (wrong_outcome, firmware_after_wrong, wrong_lines) =
-            upgrade(&mut client, &timer, &handle, FirmwareImage::wrong(WRONG)).await?;
+        let report =
+            session::provision(&mut client, &plan, |ev| events.push(describe(&ev))).await?;
+        let good = upgrade(
+            &mut client,
+            &timer,
+            &handle,
+            FirmwareImage::good(NEW),
+            false,
+        )
+        .await?;
+        let wrong = upgrade(
+            &mut client,
+            &timer,
+            &handle,
+            FirmwareImage::wrong(WRONG),
+            drain,
+        )
+        .await?;
         Ok::<_, StepFailure>(Finish {
             snapshot: handle.snapshot(),
-            firmware_after_good,
-            firmware_after_wrong,
-            good_outcome,
-            wrong_outcome,
-            good_lines,
-            wrong_lines,
+            report,
+            good,
+            wrong,
         })
     };
     let deadline = timer.sleep(VIRTUAL_DEADLINE);
@@ -297,6 +272,7 @@ fn run_inner(cfg: SimConfig) -> RunEnd {
             error: f.error,
             client: f.client,
             snapshot: Box::new(handle.snapshot()),
+            events,
         },
         None => panic!(
             "the procedure hung: still running at virtual {:?}; commands: {:#?}",
@@ -308,6 +284,14 @@ fn run_inner(cfg: SimConfig) -> RunEnd {
 
 /// Runs the procedure on a fresh simulator in its own thread; a real-time watchdog catches hangs.
 fn run(faults: &[&str], tweak: impl FnOnce(&mut SimConfig) + Send + 'static) -> RunEnd {
+    run_with(faults, tweak, true)
+}
+
+fn run_with(
+    faults: &[&str],
+    tweak: impl FnOnce(&mut SimConfig) + Send + 'static,
+    drain: bool,
+) -> RunEnd {
     let faults: Vec<Fault> = faults.iter().map(|f| f.parse().unwrap()).collect();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -316,7 +300,7 @@ fn run(faults: &[&str], tweak: impl FnOnce(&mut SimConfig) + Send + 'static) -> 
             ..SimConfig::default()
         };
         tweak(&mut cfg);
-        let _ = tx.send(run_inner(cfg));
+        let _ = tx.send(run_inner(cfg, drain));
     });
     match rx.recv_timeout(REAL_DEADLINE) {
         Ok(end) => end,
@@ -333,9 +317,12 @@ fn assert_success(end: RunEnd) -> Box<Finish> {
     let f = match end {
         RunEnd::Success(f) => f,
         RunEnd::Failed {
-            error, snapshot, ..
+            error,
+            snapshot,
+            events,
+            ..
         } => panic!(
-            "expected success, got: {error}\ncommands: {:#?}",
+            "expected success, got: {error}\nevents: {events:#?}\ncommands: {:#?}",
             snapshot.commands
         ),
     };
@@ -383,23 +370,38 @@ fn assert_success(end: RunEnd) -> Box<Finish> {
     );
     assert!(s.pending_install.is_none());
     assert_eq!(s.firmware, NEW);
+    assert_eq!(f.report.firmware.as_deref(), Some(OLD));
+    assert_eq!(f.good.end, MonitorEnd::Installed, "{:#?}", f.good.lines);
     assert_eq!(
-        f.good_outcome,
+        f.good.outcome,
         FotaOutcome::Installed {
             version: Some(NEW.into())
         },
         "{:#?}",
-        f.good_lines
-    );
-    assert_eq!(f.firmware_after_good.as_deref(), Some(NEW));
-    assert!(
-        matches!(f.wrong_outcome, FotaOutcome::Failed { cause: 8, .. }),
-        "{:?}\n{:#?}",
-        f.wrong_outcome,
-        f.wrong_lines
+        f.good.lines
     );
     assert_eq!(
-        f.firmware_after_wrong.as_deref(),
+        f.good.firmware.as_deref(),
+        Some(NEW),
+        "ATI1 shows it (§4.5.3)"
+    );
+    assert_eq!(f.wrong.end, MonitorEnd::Failed, "{:#?}", f.wrong.lines);
+    assert!(
+        matches!(f.wrong.outcome, FotaOutcome::Failed { cause: 8, .. }),
+        "{:?}\n{:#?}",
+        f.wrong.outcome,
+        f.wrong.lines
+    );
+    assert!(
+        f.wrong
+            .lines
+            .last()
+            .is_some_and(|l| l.contains("state: Some(3), cause: Some(8)")),
+        "ends in +SQNFOTA: 3,8 (§4.7.1): {:#?}",
+        f.wrong.lines
+    );
+    assert_eq!(
+        f.wrong.firmware.as_deref(),
         Some(NEW),
         "a wrong image keeps the firmware"
     );
@@ -414,8 +416,9 @@ fn assert_failed(end: RunEnd, want_step: &str) -> (String, Option<ClientErrorKin
             error,
             client,
             snapshot,
+            events,
         } => {
-            assert_eq!(step, want_step, "{error}");
+            assert_eq!(step, want_step, "{error}\nevents: {events:#?}");
             assert!(
                 error.contains(want_step),
                 "the error names the step: {error}"
@@ -434,8 +437,7 @@ fn count_lines(lines: &[String], needle: &str) -> usize {
 #[test]
 fn fault_free() {
     let f = assert_success(run(&[], |_| {}));
-    assert_eq!(f.snapshot.firmware, NEW);
-    let _ = OLD;
+    assert_eq!(f.report.attach_missing, 0);
 }
 
 #[test]
@@ -462,9 +464,9 @@ fn slow_output() {
 fn power_loss_during_download() {
     let f = assert_success(run(&["power-loss-download=40"], |_| {}));
     assert!(
-        count_lines(&f.good_lines, "progress: Some(0)") >= 2,
+        count_lines(&f.good.lines, "progress: Some(0)") >= 2,
         "the download restarted from 0: {:#?}",
-        f.good_lines
+        f.good.lines
     );
 }
 
@@ -472,9 +474,9 @@ fn power_loss_during_download() {
 fn power_loss_during_install() {
     let f = assert_success(run(&["power-loss-install"], |_| {}));
     assert!(
-        count_lines(&f.good_lines, "Sysstart") >= 2,
+        count_lines(&f.good.lines, "Sysstart") >= 2,
         "the installation resumed after power-up: {:#?}",
-        f.good_lines
+        f.good.lines
     );
 }
 
@@ -483,16 +485,16 @@ fn reset_during_monitoring() {
     // Provisioning ends around 10 s; the first FOTA check comes 60 s after registration (~75 s).
     let f = assert_success(run(&["reset-at=40"], |_| {}));
     assert!(
-        count_lines(&f.good_lines, "Sysstart") >= 2,
+        count_lines(&f.good.lines, "Sysstart") >= 2,
         "{:#?}",
-        f.good_lines
+        f.good.lines
     );
 }
 
 #[test]
 fn reset_instead_of_an_answer() {
-    // The 8th command is the PSK write: the modem resets instead of answering.
-    let (_, client, snap) = assert_failed(run(&["reset-after=8"], |_| {}), "configure-psk");
+    // The 9th command (after the `AT` sync) is the PSK write: the modem resets instead of answering.
+    let (_, client, snap) = assert_failed(run(&["reset-after=9"], |_| {}), "configure-psk");
     assert!(
         matches!(&client, Some(ClientErrorKind::Rebooted { command }) if command.contains("\"psk\"")),
         "{client:?}"
@@ -559,4 +561,11 @@ fn dropped_bytes() {
             }
         }
     }
+}
+
+#[test]
+#[ignore = "core session::monitor: the `\"installed\",<version>` line that arrives while monitor \
+            reads ATI1 after `+SQNFOTA: 8` stays queued and ends the next watch at once as Installed"]
+fn a_second_watch_is_not_ended_by_the_previous_installation() {
+    assert_success(run_with(&[], |_| {}, false));
 }
