@@ -7,12 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ryz014_core::fota::{FotaOutcome, FotaTracker};
+use ryz014_core::fota::{FotaOutcome, FotaPhase, FotaTracker};
 use ryz014_core::message::{
     BootEvent, DmConfigLine, FinalResult, FirmwareLine, FotaKeyword, Message, ServerRole,
 };
 use ryz014_core::parse::parse_line;
-use ryz014_core::registration::RegistrationStatus;
+use ryz014_core::registration::{EpsStatus, RegistrationStatus};
 use ryz014_sim::{DmServerSpec, FirmwareImage, SimConfig};
 
 const MIN: Duration = Duration::from_secs(60);
@@ -187,4 +187,61 @@ fn dmst_lines_feed_the_registration_model() {
     let mut ids = RegistrationStatus::from_messages(&later).registered_servers();
     ids.sort_unstable();
     assert_eq!(ids, vec![101, 102]);
+}
+
+#[test]
+fn the_full_function_reset_parses_into_the_events_of_section_4_3_3() {
+    let mut h = Host::quiet(SimConfig::default());
+    h.handle.register_device(EP, EP, SECRET).unwrap();
+    provision(&mut h, r#""standard",0,2,10,60,,60"#);
+    // `provision` ends at `+SQNFOTA: 3`; do the last reboot again and parse everything it says.
+    h.send("AT+CFUN=1,1");
+    let lines = h.until(10 * MIN, |l| l == "+SQNFOTA: 3");
+    let msgs = parsed(&lines);
+    assert_eq!(msgs[0], Message::Final(FinalResult::Ok));
+    assert_eq!(
+        msgs[1..3],
+        [
+            Message::Boot {
+                event: BootEvent::Shutdown
+            },
+            Message::Boot {
+                event: BootEvent::Sysstart
+            }
+        ]
+    );
+    let eps: Vec<(EpsStatus, Option<&str>, Option<&str>, Option<u8>)> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            Message::Registration(r) => Some((
+                EpsStatus::from_stat(r.stat),
+                r.tac.as_deref(),
+                r.cell_id.as_deref(),
+                r.act,
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        eps,
+        vec![
+            (EpsStatus::Searching, None, None, None),
+            (EpsStatus::Home, Some("0002"), Some("01A2D002"), Some(7)),
+        ],
+        "connecting, then attached (§4.3.3)"
+    );
+    let mut tracker = FotaTracker::new();
+    let phases: Vec<FotaPhase> = msgs
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m, Message::Fota(_)))
+        .filter_map(|(i, m)| tracker.apply(Duration::from_secs(i as u64), m))
+        .map(|u| u.phase)
+        .collect();
+    assert_eq!(
+        phases,
+        vec![FotaPhase::Onboarding, FotaPhase::Stopped, FotaPhase::Idle]
+    );
+    assert!(!tracker.keep_powered());
+    assert_eq!(tracker.outcome(), &FotaOutcome::InProgress);
 }

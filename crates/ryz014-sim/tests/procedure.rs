@@ -83,6 +83,8 @@ enum RunEnd {
 struct Finish {
     snapshot: Snapshot,
     report: ProvisionReport,
+    /// What `session::provision` reported.
+    events: Vec<String>,
     good: Upgrade,
     wrong: Upgrade,
 }
@@ -256,6 +258,7 @@ fn run_inner(cfg: SimConfig, drain: bool) -> RunEnd {
         Ok::<_, StepFailure>(Finish {
             snapshot: handle.snapshot(),
             report,
+            events: Vec::new(),
             good,
             wrong,
         })
@@ -266,7 +269,10 @@ fn run_inner(cfg: SimConfig, drain: bool) -> RunEnd {
         Either::Right(_) => None,
     };
     match outcome {
-        Some(Ok(finish)) => RunEnd::Success(Box::new(finish)),
+        Some(Ok(mut finish)) => {
+            finish.events = events;
+            RunEnd::Success(Box::new(finish))
+        }
         Some(Err(f)) => RunEnd::Failed {
             step: f.step,
             error: f.error,
@@ -568,4 +574,23 @@ fn dropped_bytes() {
             reads ATI1 after `+SQNFOTA: 8` stays queued and ends the next watch at once as Installed"]
 fn a_second_watch_is_not_ended_by_the_previous_installation() {
     assert_success(run_with(&[], |_| {}, false));
+}
+
+#[test]
+fn reset_while_provisioning_waits_for_the_attach() {
+    // Commands are answered at once in virtual time: the second reboot (AT+CFUN=1,1) ends at
+    // 6 s, the attach comes 2.1 s later. A reset at 7 s restarts the attach; the NV state is
+    // already complete, so provisioning goes on and succeeds.
+    let f = assert_success(run(&["reset-at=7"], |_| {}));
+    assert_eq!(f.report.attach_missing, 0);
+    let booted = f
+        .events
+        .iter()
+        .position(|e| e == "booted reset-to-full-function")
+        .expect("booted");
+    assert!(
+        count_lines(&f.events[booted..], "Sysstart") >= 1,
+        "the reset came during the attach wait: {:#?}",
+        f.events
+    );
 }
