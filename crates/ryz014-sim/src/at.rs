@@ -26,7 +26,7 @@ impl Arg {
 
     /// Whether the field is empty or an empty quoted string.
     pub fn is_blank(&self) -> bool {
-        self.text().map_or(true, str::is_empty)
+        self.text().is_none_or(str::is_empty)
     }
 }
 

@@ -616,7 +616,7 @@ impl Modem {
             _ => None,
         });
         if let Some(every) = garbage_every {
-            if self.lines_out % every.max(1) == 0 {
+            if self.lines_out.is_multiple_of(every.max(1)) {
                 const NOISE: [u8; 6] = [0x00, 0xFF, 0xFE, b'~', b'#', 0x7F];
                 let n = 1 + (self.next_random() % 4) as usize;
                 let mut g = Vec::with_capacity(n);

@@ -208,7 +208,7 @@ impl Server {
     ) -> Result<(), ServerError> {
         let len = psk_secret_hex.len();
         if !(2..=64).contains(&len)
-            || len % 2 != 0
+            || !len.is_multiple_of(2)
             || !psk_secret_hex.bytes().all(|b| b.is_ascii_hexdigit())
         {
             return Err(ServerError::BadSecret {
@@ -286,7 +286,7 @@ impl Server {
             .config
             .bootstrap_url
             .as_deref()
-            .map_or(true, |u| u == url);
+            .is_none_or(|u| u == url);
         let known = match (self.devices.get(endpoint), credentials) {
             (
                 Some(Device {

@@ -210,7 +210,8 @@ fn the_full_function_reset_parses_into_the_events_of_section_4_3_3() {
             }
         ]
     );
-    let eps: Vec<(EpsStatus, Option<&str>, Option<&str>, Option<u8>)> = msgs
+    type Eps<'a> = (EpsStatus, Option<&'a str>, Option<&'a str>, Option<u8>);
+    let eps: Vec<Eps> = msgs
         .iter()
         .filter_map(|m| match m {
             Message::Registration(r) => Some((
