@@ -260,16 +260,13 @@ fi
 
 WORKSPACE_PACKAGES=$(cargo metadata --no-deps --format-version 1 --offline 2>/dev/null ||
   cargo metadata --no-deps --format-version 1)
-# The web crate is tested on wasm32 only (step 4); the native steps leave it out.
-NATIVE_EXCLUDE=()
-if has_package ryz014-web; then NATIVE_EXCLUDE=(--exclude ryz014-web); fi
 
 # ---------------------------------------------------------------------------------------------
 step "2a cargo fmt --all -- --check"
 run cargo fmt --all -- --check
 
 step "2b cargo clippy -D warnings (workspace; core and web on wasm32)"
-run cargo clippy --workspace "${NATIVE_EXCLUDE[@]}" --all-targets -- -D warnings
+run cargo clippy --workspace --all-targets -- -D warnings
 # The wasm-only code paths (browser tests, the futures-timer/wasm-bindgen feature) of the core.
 run cargo clippy -p ryz014-core --target wasm32-unknown-unknown --lib --tests --all-features -- -D warnings
 if has_package ryz014-web; then
@@ -282,7 +279,7 @@ fi
 step "3  cargo test --workspace (native, with the CLI end-to-end tests)"
 # The CLI's end-to-end tests start the simulator binary on a pseudo-terminal: build it first.
 run cargo build -p ryz014-sim --bins
-run_tests "native: cargo test --workspace" cargo test --workspace "${NATIVE_EXCLUDE[@]}"
+run_tests "native: cargo test --workspace" cargo test --workspace
 
 # ---------------------------------------------------------------------------------------------
 step "4  wasm32 tests in headless Chromium (core; web)"
@@ -304,14 +301,10 @@ fi
 DIST=""
 if [ "$WEB_CRATE" = 1 ]; then
   step "5  trunk build --release (web page; budget 350 KB gzipped wasm+JS)"
-  # Trunk.toml lives in web/ or at the root (pointing at web/index.html); dist/ next to it.
-  if [ -f web/Trunk.toml ]; then
-    (cd web && run trunk build --release)
-    DIST=web/dist
-  else
-    run trunk build --release
-    DIST=dist
-  fi
+  # The root Trunk.toml points at web/index.html; its [build] dist says where the page goes.
+  run trunk build --release
+  DIST=$(awk -F'"' '/^[[:space:]]*dist[[:space:]]*=/ { print $2; exit }' Trunk.toml)
+  DIST=${DIST:-dist}
   shopt -s nullglob
   assets=("$DIST"/*.wasm "$DIST"/*.js)
   shopt -u nullglob
