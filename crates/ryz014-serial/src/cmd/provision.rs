@@ -17,8 +17,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 
 use ryz014_core::client::{Client, ClientError, WireEvent};
+use ryz014_core::command::Command;
 use ryz014_core::describe::explain;
 use ryz014_core::imei::Imei;
+use ryz014_core::message::Message;
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{self, FailureKind, ProvisionEvent, SessionError};
@@ -64,6 +66,64 @@ pub fn session_error(e: &SessionError) -> CliError {
         _ => Exit::Failed,
     };
     CliError::new(exit, e.to_string())
+}
+
+/// Reads the IMEI (`AT+CGSN`) and checks it (15 digits, Luhn). A line of line noise before the
+/// IMEI line is skipped: the IMEI line is the one that parses as an IMEI, or else the one made of
+/// digits only.
+pub async fn read_imei<R, W>(client: &mut Client<R, W>) -> Result<Imei, CliError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    const STEP: &str = "step `read-imei` (read the IMEI with AT+CGSN) failed";
+    let r = client
+        .execute(&Command::Cgsn)
+        .await
+        .map_err(|e| crate::cmd::connect::client_error(STEP, &e))?;
+    let typed = r.lines.iter().find_map(|m| match m {
+        Message::Imei { imei } => Some(imei.clone()),
+        _ => None,
+    });
+    let digits = || {
+        r.lines.iter().find_map(|m| match m {
+            Message::Unknown { raw }
+                if !raw.trim().is_empty() && raw.trim().bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(raw.trim().to_string())
+            }
+            _ => None,
+        })
+    };
+    let Some(text) = typed.or_else(digits) else {
+        return Err(CliError::new(
+            Exit::Failed,
+            format!(
+                "{STEP}: the modem answered OK without an IMEI line ({} other line(s))",
+                r.lines.len()
+            ),
+        ));
+    };
+    Imei::parse(&text).map_err(|e| CliError::new(Exit::Failed, format!("{STEP}: {e}")))
+}
+
+/// Asks for numeric `+CME ERROR: <n>` answers (`AT+CMEE=1`), so that a refusal names its cause.
+/// Best effort: only a closed port stops here.
+pub async fn numeric_errors<R, W>(client: &mut Client<R, W>) -> Result<(), CliError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let Ok(cmd) = Command::cmee(1) else {
+        return Ok(());
+    };
+    match client.execute(&cmd).await {
+        Err(e) if e.is_fatal() => Err(crate::cmd::connect::client_error(
+            "asking for numeric errors (AT+CMEE=1)",
+            &e,
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What one port's provisioning needs besides the client.
@@ -394,9 +454,8 @@ where
     client.sync(5, SYNC_EACH).await.map_err(|e| {
         crate::cmd::connect::client_error("waking the modem with AT (no OK to `AT`)", &e)
     })?;
-    let imei = session::read_imei(client)
-        .await
-        .map_err(|e| session_error(&e))?;
+    numeric_errors(client).await?;
+    let imei = read_imei(client).await?;
     result.imei = Some(imei.as_str().to_string());
     let firmware = session::read_firmware(client)
         .await
@@ -720,9 +779,7 @@ fn dry_run(
                 .sync(5, SYNC_EACH)
                 .await
                 .map_err(|e| crate::cmd::connect::client_error("waking the modem with AT", &e))?;
-            session::read_imei(&mut client)
-                .await
-                .map_err(|e| session_error(&e))
+            read_imei(&mut client).await
         })?;
         drop(client);
         let secret = profile
