@@ -12,6 +12,8 @@ pub mod simrt;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod serial;
 
 /// Mounts the page on `<body>`.
 #[cfg(target_arch = "wasm32")]
