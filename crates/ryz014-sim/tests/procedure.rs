@@ -594,3 +594,36 @@ fn reset_while_provisioning_waits_for_the_attach() {
         f.events
     );
 }
+
+#[test]
+fn every_survivable_line_fault_at_once() {
+    // Noise before every third line, `\r` line ends, URCs inside answers and a slow line.
+    assert_success(run(
+        &[
+            "garbage=3",
+            "lone-cr",
+            "urc-between-lines=300",
+            "slow-output=19200",
+        ],
+        |_| {},
+    ));
+}
+
+#[test]
+fn a_line_that_loses_most_bytes_fails_at_the_first_step() {
+    let (error, client, snap) = assert_failed(run(&["drop=0.6"], |_| {}), "sync");
+    assert!(
+        matches!(&client, Some(ClientErrorKind::Timeout { command }) if command == "AT"),
+        "{client:?}: {error}"
+    );
+    assert!(snap.dm_profiles.is_empty(), "nothing was written");
+}
+
+#[test]
+fn no_answer_to_a_reset() {
+    let (error, client, _) = assert_failed(run(&["no-answer=^RESET"], |_| {}), "reset-to-apply");
+    assert!(
+        matches!(&client, Some(ClientErrorKind::Timeout { command }) if command == "AT^RESET"),
+        "{client:?}: {error}"
+    );
+}
