@@ -95,7 +95,7 @@ fn procedure(path: &str, secret: &PskSecret) -> Result<Seen, String> {
             &mut client,
             &mut tracker,
             move || start.elapsed(),
-            Until::Installed,
+            Until::Done,
             Duration::from_secs(60),
             |ev| match ev {
                 MonitorEvent::Message(m) => notifications.push(format!("{m:?}")),
@@ -118,15 +118,11 @@ fn procedure(path: &str, secret: &PskSecret) -> Result<Seen, String> {
     })
 }
 
-#[test]
-fn provisioning_and_a_scheduled_upgrade_over_a_pseudo_terminal() {
+/// Starts the simulator with an image scheduled 5 virtual seconds in, runs [`procedure`] on a
+/// thread with a watchdog, and returns what it saw with the simulator still running.
+fn run(schedule: &str) -> (Sim, PskSecret, Seen) {
     // Without --server-device the simulated server bootstraps any device, whatever its PSK.
-    let sim = Sim::start(&[
-        "--time-scale",
-        SCALE,
-        "--schedule-fota",
-        &format!("good:{NEW}@5"),
-    ]);
+    let sim = Sim::start(&["--time-scale", SCALE, "--schedule-fota", schedule]);
     let secret = PskSecret::generate().unwrap();
     let path = sim.path.clone();
     let for_run = secret.clone();
@@ -139,6 +135,12 @@ fn provisioning_and_a_scheduled_upgrade_over_a_pseudo_terminal() {
         Ok(Err(e)) => panic!("the procedure failed: {e}"),
         Err(_) => panic!("the procedure hung for {REAL_LIMIT:?}"),
     };
+    (sim, secret, seen)
+}
+
+#[test]
+fn provisioning_and_a_scheduled_upgrade_over_a_pseudo_terminal() {
+    let (sim, secret, seen) = run(&format!("good:{NEW}@5"));
     assert_eq!(seen.report.firmware.as_deref(), Some(OLD));
     assert_eq!(seen.report.attach_missing, 0);
     assert_eq!(seen.end, MonitorEnd::Installed, "{:#?}", seen.notifications);
@@ -205,4 +207,30 @@ fn provisioning_and_a_scheduled_upgrade_over_a_pseudo_terminal() {
         !text.contains(&secret.expose_hex()[4..]),
         "the state file never holds the secret"
     );
+}
+
+#[test]
+fn a_wrong_image_over_a_pseudo_terminal_ends_in_cause_8() {
+    let (sim, _, seen) = run("wrong:5.4.1.1-99999@5");
+    assert_eq!(seen.end, MonitorEnd::Failed, "{:#?}", seen.notifications);
+    assert!(
+        matches!(seen.outcome, FotaOutcome::Failed { cause: 8, .. }),
+        "{:?}",
+        seen.outcome
+    );
+    assert!(
+        seen.notifications
+            .last()
+            .is_some_and(|l| l.contains("state: Some(3), cause: Some(8)")),
+        "ends in +SQNFOTA: 3,8 (§4.7.1): {:#?}",
+        seen.notifications
+    );
+    assert_eq!(
+        seen.firmware_after.as_deref(),
+        Some(OLD),
+        "the firmware is kept"
+    );
+    let state = sim.stop();
+    assert_eq!(state["firmware"], OLD);
+    assert!(state["pending_install"].is_null());
 }
