@@ -163,10 +163,33 @@ Examples:
 
     /// Provision and upgrade a simulated modem, to see the whole flow without hardware.
     #[command(after_help = "\
+Runs the simulator inside ryz014 (nothing is plugged in, nothing leaves the machine): provisions
+it with the default Coiote profile into a temporary inventory (deleted at the end), registers it
+on the simulated LwM2M server as an inventory export would, schedules a firmware image there and
+follows the upgrade to `installed` with the same displays as `provision` and `monitor`. The
+simulated modem's delays (boots, attach, download, installation) run --speed times faster than
+real time; long idle waits (the bootstrap hold-off) are fast-forwarded.
+
 Examples:
   ryz014 demo
-  ryz014 demo --json")]
-    Demo,
+  ryz014 demo --json
+  ryz014 demo --speed 20")]
+    Demo(DemoArgs),
+}
+
+/// `demo`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Simulated seconds per real second (1 = the modem's real pace).
+    #[arg(long, default_value_t = 4.0, value_parser = parse_speed)]
+    pub speed: f64,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.1..=10_000.0).contains(&v) => Ok(v),
+        _ => Err("speed must be a number in 0.1..=10000".into()),
+    }
 }
 
 /// Serial port options shared by the commands that talk to one modem.
@@ -453,7 +476,7 @@ pub fn run(cli: Cli, out: &Out) -> Result<(), CliError> {
         Command::Upgrade { port, url } => crate::cmd::upgrade::run(&port, &url, out),
         Command::Term(args) => crate::cmd::term::run(&args, out),
         Command::Decode { file } => crate::cmd::decode::run(&file, out),
-        Command::Demo => crate::cmd::demo::run(out),
+        Command::Demo(args) => crate::cmd::demo::run(&args, out),
     }
 }
 

@@ -1,8 +1,491 @@
-//! `ryz014 demo`: provisions the in-process simulator and monitors an upgrade to `installed`.
+//! `ryz014 demo`: the whole flow with nothing plugged in. The simulator runs in-process
+//! (`ryz014_sim::sim::new`, in memory); it is provisioned with the default Coiote profile into a
+//! temporary inventory (the same code as `provision`), registered on the simulated LwM2M server
+//! as an inventory export would be, then the server schedules an upgrade and the FOTA client is
+//! followed to `installed`.
+//!
+//! The simulator runs on a virtual clock that jumps to its next event whenever the client waits.
+//! [`Paced`] turns each jump into a real wait, `--speed` times shorter and at most
+//! [`MAX_GAP`], so the boots, the attach, the download and the installation are visible yet the
+//! whole demo takes seconds.
 
-use crate::cli::{CliError, Out};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::io::AsyncRead;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use ryz014_core::client::Client;
+use ryz014_core::describe::explain;
+use ryz014_core::fota::{FotaPhase, FotaTracker};
+use ryz014_core::session::{self, MonitorEnd, MonitorEvent, Until};
+use ryz014_core::timer::{FuturesTimer, Sleep, Timer};
+use ryz014_serial::inventory::Inventory;
+use ryz014_sim::{FirmwareImage, SimConfig, SimHandle, SimStream};
+
+use crate::cli::{CliError, DemoArgs, Exit, Out};
+use crate::cmd::provision::{log_wire, parse_profile, provision_modem, Job, PortResult, Reporter};
+
+/// The profile the demo provisions with (the repository's default Coiote profile).
+const PROFILE: &str = include_str!("../../../../profiles/coiote-standard.toml");
+/// Where that profile lives in the repository.
+const PROFILE_PATH: &str = "profiles/coiote-standard.toml";
+/// The firmware the simulated server offers.
+const NEW_FIRMWARE: &str = "5.4.1.1-57830";
+/// The longest real wait for one jump of the simulator's clock.
+pub const MAX_GAP: Duration = Duration::from_millis(1500);
+/// The simulated download rate: slow enough for the progress bar to be seen.
+const DOWNLOAD_BPS: u64 = 25_000;
+
+/// The simulator's output, delivered at a scaled real pace: bytes that come after a jump of the
+/// virtual clock are held back for the jump's length divided by the speed (at most [`MAX_GAP`]).
+pub struct Paced {
+    inner: SimStream,
+    handle: SimHandle,
+    speed: f64,
+    held: Vec<u8>,
+    pos: usize,
+    wait: Option<Sleep>,
+}
+
+impl Paced {
+    /// Paces `inner` (whose clock `handle` reads) at `speed` virtual seconds per real second.
+    pub fn new(inner: SimStream, handle: SimHandle, speed: f64) -> Self {
+        Paced {
+            inner,
+            handle,
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
+            held: Vec::new(),
+            pos: 0,
+            wait: None,
+        }
+    }
+}
+
+impl AsyncRead for Paced {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(w) = this.wait.as_mut() {
+                if w.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.wait = None;
+            }
+            if this.pos < this.held.len() {
+                let n = (this.held.len() - this.pos).min(buf.len());
+                buf[..n].copy_from_slice(&this.held[this.pos..this.pos + n]);
+                this.pos += n;
+                if this.pos == this.held.len() {
+                    this.held.clear();
+                    this.pos = 0;
+                }
+                return Poll::Ready(Ok(n));
+            }
+            let before = this.handle.now();
+            match Pin::new(&mut this.inner).poll_read(cx, buf) {
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    let jump = this.handle.now().saturating_sub(before);
+                    let real = (jump.as_secs_f64() / this.speed).min(MAX_GAP.as_secs_f64());
+                    if real < 0.001 {
+                        return Poll::Ready(Ok(n));
+                    }
+                    this.held.clear();
+                    this.held.extend_from_slice(&buf[..n]);
+                    this.pos = 0;
+                    this.wait = Some(FuturesTimer.sleep(Duration::from_secs_f64(real)));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// A temporary directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir, CliError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("ryz014-demo-{}-{nanos:08x}", std::process::id()));
+        std::fs::create_dir(&path).map_err(|e| {
+            CliError::new(
+                Exit::Failed,
+                format!(
+                    "cannot create the temporary directory {}: {e}",
+                    path.display()
+                ),
+            )
+        })?;
+        Ok(TempDir(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The live FOTA view: a line per phase change, a download bar (or lines), JSON events.
+pub struct FotaView<'o> {
+    out: &'o Out,
+    start: Instant,
+    bar: Option<ProgressBar>,
+    last_progress: Option<u8>,
+}
+
+impl<'o> FotaView<'o> {
+    /// A view whose times count from `start`.
+    pub fn new(out: &'o Out, start: Instant) -> Self {
+        FotaView {
+            out,
+            start,
+            bar: None,
+            last_progress: None,
+        }
+    }
+
+    fn stamp(&self) -> String {
+        format!("{:>6.1} s", self.start.elapsed().as_secs_f64())
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => {
+                let _ = self.out.say(line);
+            }
+        }
+    }
+
+    /// One event of `session::monitor`.
+    pub fn show(&mut self, ev: MonitorEvent<'_>) {
+        match ev {
+            MonitorEvent::Message(m) => {
+                self.out.debug(1, &format!("modem: {}", explain(m)));
+            }
+            MonitorEvent::Update(u) => {
+                let _ = self.out.event(&json!({
+                    "event": "fota",
+                    "t": self.start.elapsed().as_secs_f64(),
+                    "phase": u.phase.name(),
+                    "changed": u.changed,
+                    "progress": u.progress,
+                    "keep_powered": u.keep_powered,
+                    "done": u.done,
+                    "text": u.text,
+                }));
+                if self.out.json {
+                    return;
+                }
+                if u.phase == FotaPhase::Downloading {
+                    if let Some(p) = u.progress {
+                        self.progress(p);
+                    }
+                }
+                if u.changed || u.done {
+                    if u.phase != FotaPhase::Downloading {
+                        self.end_bar();
+                    }
+                    let power = if u.keep_powered {
+                        "  ⚡ keep powered"
+                    } else {
+                        ""
+                    };
+                    self.say(&format!(
+                        "{}  {:<12} {}{power}",
+                        self.stamp(),
+                        u.phase.name(),
+                        u.text
+                    ));
+                }
+            }
+        }
+    }
+
+    fn progress(&mut self, p: u8) {
+        if self.last_progress == Some(p) {
+            return;
+        }
+        self.last_progress = Some(p);
+        if std::io::stderr().is_terminal() && self.out.verbose == 0 {
+            let bar = self.bar.get_or_insert_with(|| {
+                let b = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "          download [{bar:32.green/blue}] {pos:>3} % {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                b
+            });
+            bar.set_position(u64::from(p));
+        } else {
+            let _ = self
+                .out
+                .say(&format!("{}  download     {p:>3} %", self.stamp()));
+        }
+    }
+
+    fn end_bar(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for FotaView<'_> {
+    fn drop(&mut self) {
+        self.end_bar();
+    }
+}
+
+fn stage(out: &Out, n: u8, name: &str, title: &str) -> Result<(), CliError> {
+    out.event(&json!({"event": "stage", "stage": name, "index": n, "total": 4, "title": title}))?;
+    out.say("")?;
+    out.say(&format!("── {n}/4  {title}"))
+}
 
 /// Runs `demo`.
-pub fn run(_out: &Out) -> Result<(), CliError> {
-    Err(CliError::not_implemented("demo"))
+pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
+    let start = Instant::now();
+    let profile = parse_profile(PROFILE, false).map_err(|e| {
+        CliError::new(
+            Exit::Failed,
+            format!("the built-in profile is invalid: {e}"),
+        )
+    })?;
+    let dir = TempDir::new()?;
+    let inventory = Inventory::open(dir.0.join("inventory.sqlite"))?;
+    let config = SimConfig {
+        download_bps: DOWNLOAD_BPS,
+        ..SimConfig::default()
+    };
+    let imei = config.imei.clone();
+    let old_firmware = config.firmware.clone();
+    let (stream, _virtual_timer, handle) = ryz014_sim::sim::new(config)
+        .map_err(|e| CliError::new(Exit::Failed, format!("simulator: {e}")))?;
+    let reader = Paced::new(stream.clone(), handle.clone(), args.speed);
+    let mut client = Client::new(reader, stream, FuturesTimer);
+    log_wire(&mut client, out, "sim");
+
+    out.event(
+        &json!({"event": "demo", "imei": imei, "firmware": old_firmware,
+        "speed": args.speed, "profile": PROFILE_PATH, "new_firmware": NEW_FIRMWARE}),
+    )?;
+    out.say(&format!(
+        "ryz014 demo: a simulated RYZ014 (IMEI {imei}, firmware {old_firmware}) and its LwM2M server, \
+         in-process, {}× real time",
+        args.speed
+    ))?;
+
+    futures::executor::block_on(async {
+        // 1. Provision, exactly as `ryz014 provision` does.
+        stage(
+            out,
+            1,
+            "provision",
+            &format!(
+                "Provision with {PROFILE_PATH} (temporary inventory {})",
+                inventory.path().display()
+            ),
+        )?;
+        let claimed = Mutex::new(std::collections::HashMap::new());
+        let job = Job {
+            profile: &profile,
+            inventory: &inventory,
+            force: false,
+            port: "simulator",
+            claimed: &claimed,
+        };
+        let multi = crate::cmd::provision::use_bars(out)
+            .then(|| indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let mut rep = Reporter::new(out, "simulator", false, multi.as_ref());
+        let mut result = PortResult {
+            port: "simulator".into(),
+            ..PortResult::default()
+        };
+        let r = provision_modem(&mut client, &job, &mut rep, &mut result).await;
+        result.elapsed = rep.elapsed();
+        result.error = r.err();
+        rep.finished(&result);
+        drop(multi);
+        if let Some(e) = result.error {
+            return Err(e);
+        }
+
+        // 2. The server learns the device's credentials, as from `inventory export`.
+        stage(
+            out,
+            2,
+            "register",
+            "Add the device to the LwM2M server (what `ryz014 inventory export` gives Coiote)",
+        )?;
+        let parsed = ryz014_core::imei::Imei::parse(&imei)
+            .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+        let record = inventory
+            .find_verified(&parsed)?
+            .ok_or_else(|| CliError::new(Exit::Failed, "the provisioned record is not verified"))?;
+        handle
+            .register_device(
+                &record.endpoint,
+                &record.psk_identity,
+                &record.secret.expose_hex(),
+            )
+            .map_err(|e| CliError::new(Exit::Failed, format!("simulated server: {e}")))?;
+        out.event(
+            &json!({"event": "server_device", "endpoint": record.endpoint,
+            "psk_identity": record.psk_identity, "psk": record.secret.redacted()}),
+        )?;
+        out.say(&format!(
+            "server: device {} added, PSK identity {}, secret {} (the full secret only travels in the export)",
+            record.endpoint,
+            record.psk_identity,
+            record.secret.redacted()
+        ))?;
+
+        // 3. Bootstrap, registration, FOTA client idle.
+        stage(
+            out,
+            3,
+            "bootstrap",
+            &format!(
+                "Bootstrap and registration (the {} s hold-off is fast-forwarded)",
+                profile.bootstrap.hold_off_s
+            ),
+        )?;
+        let mut tracker = FotaTracker::new();
+        let mut view = FotaView::new(out, start);
+        let real = || start.elapsed();
+        let end = session::monitor(
+            &mut client,
+            &mut tracker,
+            real,
+            Until::Idle,
+            Duration::from_secs(60),
+            |ev| view.show(ev),
+        )
+        .await
+        .map_err(|e| crate::cmd::provision::session_error(&e))?;
+        if end != MonitorEnd::Idle {
+            return Err(CliError::new(
+                Exit::Timeout,
+                "the simulated FOTA client did not become idle after the registration",
+            ));
+        }
+        match session::dm_status(&mut client).await {
+            Ok(st) => {
+                out.event(
+                    &json!({"event": "dm_status", "registered": st.is_registered(),
+                    "summary": st.summary()}),
+                )?;
+                out.say(&format!(
+                    "{:>6.1} s  lwm2m        {}",
+                    start.elapsed().as_secs_f64(),
+                    st.summary()
+                ))?;
+            }
+            Err(e) => out.debug(1, &format!("AT+SQNDMST: {e}")),
+        }
+
+        // 4. The server schedules an image and asks the device to check now.
+        stage(
+            out,
+            4,
+            "upgrade",
+            &format!("Upgrade: the server offers firmware {NEW_FIRMWARE}; the modem downloads and installs it"),
+        )?;
+        handle
+            .schedule_firmware(&record.endpoint, FirmwareImage::good(NEW_FIRMWARE))
+            .map_err(|e| CliError::new(Exit::Failed, format!("simulated server: {e}")))?;
+        let mut queried = false;
+        for _ in 0..20 {
+            match handle.network_query(&record.endpoint) {
+                Ok(()) => {
+                    queried = true;
+                    break;
+                }
+                Err(e) => {
+                    out.debug(1, &format!("network query: {e}; retrying"));
+                    // Let the modem go on for a moment (its notifications are kept).
+                    let _ = client.next_notification(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        out.event(&json!({"event": "server_schedule", "version": NEW_FIRMWARE,
+            "network_query": queried}))?;
+        out.say(&format!(
+            "server: firmware {NEW_FIRMWARE} scheduled; {}",
+            if queried {
+                "FOTA check requested now (network-initiated query, note §4.5.1.2)"
+            } else {
+                "the modem picks it up at its next FOTA check"
+            }
+        ))?;
+        let end = session::monitor(
+            &mut client,
+            &mut tracker,
+            real,
+            Until::Installed,
+            Duration::from_secs(300),
+            |ev| view.show(ev),
+        )
+        .await
+        .map_err(|e| crate::cmd::provision::session_error(&e))?;
+        drop(view);
+        match end {
+            MonitorEnd::Installed => {}
+            MonitorEnd::Failed => {
+                let cause = tracker
+                    .error()
+                    .map(|c| format!("{c:?}"))
+                    .unwrap_or_else(|| "no cause given".into());
+                return Err(CliError::new(
+                    Exit::Failed,
+                    format!("the simulated upgrade failed: {cause}"),
+                ));
+            }
+            _ => {
+                return Err(CliError::new(
+                    Exit::Timeout,
+                    "the simulated upgrade did not finish in time",
+                ))
+            }
+        }
+        let after = tracker
+            .version_after()
+            .map(str::to_string)
+            .unwrap_or_else(|| handle.firmware());
+        let secs = start.elapsed().as_secs_f64();
+        out.event(
+            &json!({"event": "demo_done", "imei": imei, "record": record.id.0,
+            "firmware_before": old_firmware, "firmware_after": after, "seconds": secs}),
+        )?;
+        out.say("")?;
+        out.say(&format!(
+            "✓ {imei}: provisioned (record {}), registered, upgraded {old_firmware} → {after} in {secs:.1} s",
+            record.id
+        ))?;
+        out.say("  With a modem: ryz014 provision -p /dev/ttyUSB0 --profile profiles/coiote-standard.toml")?;
+        out.say("                ryz014 monitor -p /dev/ttyUSB0 --until installed")?;
+        Ok(())
+    })
 }
