@@ -13,11 +13,12 @@ use futures::future::{select, Either, FutureExt};
 use ryz014_core::client::{Client, ClientError};
 use ryz014_core::fota::{FotaOutcome, FotaTracker};
 use ryz014_core::imei::Imei;
-use ryz014_core::message::{ErrorCode, FinalResult, ServerRole};
+use ryz014_core::message::{ErrorCode, FinalResult, Message, ServerRole};
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{
     self, MonitorEnd, MonitorEvent, ProvisionEvent, ProvisionReport, SessionError, Until,
+    UpgradeOutcome,
 };
 use ryz014_core::timer::Timer;
 use ryz014_sim::{sim, Fault, FirmwareImage, SimConfig, SimHandle, SimStream, SimTimer, Snapshot};
@@ -626,4 +627,143 @@ fn no_answer_to_a_reset() {
         matches!(&client, Some(ClientErrorKind::Timeout { command }) if command == "AT^RESET"),
         "{client:?}: {error}"
     );
+}
+
+// ------------------------------------------------------------------ §5: AT+SQNSUPGRADE
+
+const URL: &str = "http://files.example/to_LOWER_FFF_PXL.dup";
+
+/// What `session::upgrade` ended with, and the firmware the simulator then runs.
+#[derive(Debug)]
+struct DeviceUpgrade {
+    outcome: Result<UpgradeOutcome, String>,
+    events: Vec<String>,
+    firmware: String,
+}
+
+/// The device-initiated upgrade (§5) through `session::upgrade`, on an attached modem.
+fn device_upgrade(faults: &[&str], image: FirmwareImage) -> DeviceUpgrade {
+    let faults: Vec<Fault> = faults.iter().map(|f| f.parse().unwrap()).collect();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let cfg = SimConfig {
+            faults,
+            autoconnect: true,
+            ..SimConfig::default()
+        };
+        let (stream, timer, handle) = sim::new(cfg).unwrap();
+        handle.serve_url(URL, image);
+        let mut c = Client::new(stream.clone(), stream, timer.clone());
+        let mut events = Vec::new();
+        let clock = timer.clone();
+        let procedure = async {
+            c.wait_for(
+                "attach",
+                Duration::from_secs(60),
+                |m| matches!(m, Message::Registration(r) if r.stat == 1),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            session::upgrade(
+                &mut c,
+                URL,
+                Duration::from_secs(5),
+                Duration::from_secs(3600),
+                move || clock.now(),
+                |ev| events.push(format!("{ev:?}")),
+            )
+            .await
+            .map_err(|e| e.to_string())
+        };
+        let deadline = timer.sleep(VIRTUAL_DEADLINE);
+        let outcome = match block_on(select(procedure.boxed_local(), deadline)) {
+            Either::Left((r, _)) => Some(r),
+            Either::Right(_) => None,
+        };
+        let Some(outcome) = outcome else {
+            panic!("the upgrade hung at virtual {:?}", timer.now());
+        };
+        let _ = tx.send(DeviceUpgrade {
+            outcome,
+            events,
+            firmware: handle.firmware(),
+        });
+    });
+    match rx.recv_timeout(REAL_DEADLINE) {
+        Ok(end) => end,
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the upgrade hung in real time"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the run panicked (see above)"),
+    }
+}
+
+fn assert_upgraded(faults: &[&str]) {
+    let u = device_upgrade(faults, FirmwareImage::good(NEW));
+    assert_eq!(
+        u.outcome,
+        Ok(UpgradeOutcome::Success {
+            version: Some(NEW.into())
+        }),
+        "{:#?}",
+        u.events
+    );
+    assert_eq!(u.firmware, NEW);
+    assert!(u.events.iter().any(|e| e == "Booted"), "{:#?}", u.events);
+}
+
+#[test]
+fn device_initiated_upgrade_fault_free() {
+    assert_upgraded(&[]);
+}
+
+#[test]
+fn device_initiated_upgrade_survives_line_faults() {
+    assert_upgraded(&[
+        "garbage=2",
+        "lone-cr",
+        "urc-between-lines",
+        "slow-output=9600",
+    ]);
+}
+
+#[test]
+fn device_initiated_upgrade_resumes_after_power_loss_during_install() {
+    // §5: "the update process pauses and then resumes once power is reapplied".
+    assert_upgraded(&["power-loss-install"]);
+}
+
+#[test]
+fn device_initiated_upgrade_fails_on_power_loss_during_download() {
+    // §5: "Doing so will cause the download to fail, and the download will have to be restarted."
+    let u = device_upgrade(&["power-loss-download=40"], FirmwareImage::good(NEW));
+    assert!(
+        matches!(
+            &u.outcome,
+            Ok(UpgradeOutcome::Failed {
+                code: Some(531),
+                ..
+            })
+        ),
+        "{:?}\n{:#?}",
+        u.outcome,
+        u.events
+    );
+    assert_eq!(u.firmware, OLD);
+}
+
+#[test]
+fn device_initiated_upgrade_of_a_corrupted_image_fails_with_529() {
+    let u = device_upgrade(&[], FirmwareImage::wrong(WRONG));
+    assert!(
+        matches!(
+            &u.outcome,
+            Ok(UpgradeOutcome::Failed {
+                code: Some(529),
+                ..
+            })
+        ),
+        "{:?}\n{:#?}",
+        u.outcome,
+        u.events
+    );
+    assert_eq!(u.firmware, OLD);
 }
