@@ -14,7 +14,7 @@ use ryz014_core::client::{Client, ClientError};
 use ryz014_core::fota::{FotaOutcome, FotaTracker};
 use ryz014_core::imei::Imei;
 use ryz014_core::message::{ErrorCode, FinalResult, Message, ServerRole};
-use ryz014_core::provision::{Plan, ProvisioningProfile};
+use ryz014_core::provision::{Plan, ProvisioningProfile, StepId};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{
     self, MonitorEnd, MonitorEvent, ProvisionEvent, ProvisionReport, SessionError, Until,
@@ -500,8 +500,16 @@ fn reset_during_monitoring() {
 
 #[test]
 fn reset_instead_of_an_answer() {
-    // The 9th command (after the `AT` sync) is the PSK write: the modem resets instead of answering.
-    let (_, client, snap) = assert_failed(run(&["reset-after=9"], |_| {}), "configure-psk");
+    // session::provision sends `AT` first, then the plan's steps: the modem resets instead of
+    // answering the PSK write.
+    let psk = plan()
+        .0
+        .steps()
+        .iter()
+        .position(|s| s.id == StepId::ConfigurePsk)
+        .unwrap();
+    let fault = format!("reset-after={}", psk + 2);
+    let (_, client, snap) = assert_failed(run(&[fault.as_str()], |_| {}), "configure-psk");
     assert!(
         matches!(&client, Some(ClientErrorKind::Rebooted { command }) if command.contains("\"psk\"")),
         "{client:?}"
