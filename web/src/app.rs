@@ -1608,7 +1608,7 @@ impl App {
                 <div class="progress" role="progressbar" aria-label="Firmware download"
                     aria-valuemin="0" aria-valuemax="100" aria-valuenow={pct.to_string()}
                     aria-valuetext={format!("{shown_phase}: {pct} %")}>
-                    <div class="bar" style={format!("width: {pct}%")}></div>
+                    <progress aria-hidden="true" max="100" value={pct.to_string()}></progress>
                     <span class="label">{ format!("{shown_phase} — {pct} %") }</span>
                 </div>
                 if t.keep_powered() {
