@@ -7,12 +7,15 @@
 //! A trailing ` // comment` (as in the note's printed logs) is kept out of the decoded text.
 //! Echoed `AT+SQNDMCFG` PSK commands are redacted ([`redact_command_text`]).
 //!
-//! Speed: real captures repeat the same few hundred lines millions of times, so the printed form
-//! of a line (everything but its number) is computed once and kept in a bounded cache keyed by
-//! the line's text; output goes through one large buffer.
+//! Speed: real captures repeat the same few hundred lines millions of times, so what the framer,
+//! the parser and the explanation make of one whole input line (everything printed but the line
+//! number) is computed once and replayed from a bounded cache keyed by the line's raw bytes; this
+//! is exact because the framer's state is empty at each line start. Output goes through one
+//! large buffer.
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::io::{self, BufWriter, Read, Write};
 
 use ryz014_core::describe::{decode_record, explain, redact_command_text};
@@ -27,10 +30,12 @@ use crate::cli::{CliError, Exit, Out};
 const READ_BLOCK: usize = 1 << 20;
 /// Bytes of output buffered before a write.
 const WRITE_BUFFER: usize = 1 << 20;
-/// Lines longer than this are decoded every time instead of being cached.
+/// Input lines longer than this (bytes, line end included) are decoded every time, not cached.
 const CACHE_MAX_LINE: usize = 256;
-/// The most distinct lines kept in the cache (it stops growing once full).
-const CACHE_MAX_ENTRIES: usize = 65_536;
+/// The most distinct lines kept in the cache (it starts again empty when full).
+const CACHE_MAX_ENTRIES: usize = 1 << 17;
+/// Slots of the seen-once filter (a power of two).
+const SEEN_ONCE_SLOTS: usize = 1 << 16;
 
 /// Counts of what a decode saw.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,16 +48,19 @@ pub struct DecodeStats {
     pub unknown: usize,
     /// Over-long lines the framer discarded.
     pub overflows: usize,
+    /// Input lines that went through the framer and the parser (the others were replayed).
+    pub pipeline_lines: usize,
 }
 
 /// Runs `decode` on a file, or standard input for `-`.
 pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
     let stdout = io::stdout();
     let mut sink = BufWriter::with_capacity(WRITE_BUFFER, stdout.lock());
+    let mut decoder = Decoder::new(out.json);
     let result = if file == "-" {
         let stdin = io::stdin();
         let input = stdin.lock();
-        decode_stream(input, &mut sink, out.json)
+        decode_with(&mut decoder, input, &mut sink)
     } else {
         let input = File::open(file).map_err(|e| {
             CliError::new(
@@ -60,8 +68,11 @@ pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
                 format!("cannot open the log file `{file}`: {e}"),
             )
         })?;
-        decode_stream(input, &mut sink, out.json)
+        decode_with(&mut decoder, input, &mut sink)
     };
+    // The process ends right after: freeing the cache's many small allocations one by one would
+    // only add time.
+    std::mem::forget(decoder);
     let stats = result
         .and_then(|s| sink.flush().map(|()| s).map_err(DecodeError::Write))
         .map_err(|e| match e {
@@ -73,8 +84,9 @@ pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
     out.debug(
         1,
         &format!(
-            "{} input line(s), {} decoded ({} unknown), {} over-long line(s) discarded",
-            stats.input_lines, stats.decoded, stats.unknown, stats.overflows
+            "{} input line(s), {} decoded ({} unknown), {} over-long line(s) discarded; \
+             {} line(s) through the parser, the others replayed from the cache",
+            stats.input_lines, stats.decoded, stats.unknown, stats.overflows, stats.pipeline_lines
         ),
     );
     Ok(())
@@ -106,12 +118,21 @@ impl From<DecodeError> for io::Error {
 }
 
 /// Decodes everything `input` holds into `output` (words, or JSON lines when `json`).
-pub fn decode_stream<R: Read, W: Write>(
-    mut input: R,
+#[cfg(test)]
+fn decode_stream<R: Read, W: Write>(
+    input: R,
     output: &mut W,
     json: bool,
 ) -> Result<DecodeStats, DecodeError> {
     let mut decoder = Decoder::new(json);
+    decode_with(&mut decoder, input, output)
+}
+
+fn decode_with<R: Read, W: Write>(
+    decoder: &mut Decoder,
+    mut input: R,
+    output: &mut W,
+) -> Result<DecodeStats, DecodeError> {
     let mut buf = vec![0u8; READ_BLOCK];
     loop {
         let n = match input.read(&mut buf) {
@@ -132,28 +153,49 @@ pub fn decode_stream<R: Read, W: Write>(
 struct Decoder {
     framer: Framer,
     sink: Sink,
+    /// Whether the framer is at a line start (the last byte it got was `\n`): its state is then
+    /// empty, and what one whole input line produces depends on that line's bytes alone.
+    at_line_start: bool,
+    /// Raw input line (with its line end) → what the framer, the parser and the explanation made
+    /// of it (the printed forms, minus the line number). Real captures repeat the same few
+    /// hundred lines millions of times; each distinct line goes through the pipeline once.
+    cache: HashMap<Box<[u8]>, Replay, BuildHasherDefault<FxHasher>>,
+    /// Fingerprints of lines seen once (direct-mapped): a line enters the cache at its second
+    /// sighting, so that lines seen once (changing timers, noise) cost no cache memory.
+    seen_once: Vec<u64>,
 }
 
-/// Line counter, cache of printed forms, counts: everything the framer's events update.
+/// What one input line printed, minus its line numbers.
+struct Replay {
+    /// The printed forms of the line's frame events (usually one; none for a blank line),
+    /// separated by NUL (which no framed line and no explanation holds).
+    tails: Box<str>,
+    /// How many printed forms there are.
+    count: u32,
+    /// How many of them are `unknown` lines.
+    unknown: u32,
+}
+
+/// Line counter, counts, output state: everything the framer's events update.
 struct Sink {
     json: bool,
     /// The number of the input line being read (1-based).
-    line_no: usize,
+    line_no: LineNumber,
     /// Whether the current input line has any byte yet (for the count of an unterminated last line).
     line_open: bool,
-    /// Line text → everything printed for it after its number.
-    cache: HashMap<Box<str>, Cached>,
-    /// Scratch for one uncached printed form.
+    /// Scratch for one printed form.
     scratch: String,
+    /// Whether the printed forms of the current line are being recorded for the cache.
+    recording: bool,
+    /// The recorded printed forms, NUL-separated.
+    recorded: String,
+    /// How many printed forms were recorded.
+    recorded_count: u32,
+    /// Unknown lines seen while recording.
+    recorded_unknown: u32,
     stats: DecodeStats,
     /// The first write error (the framer's callback cannot return one).
     failed: Option<io::Error>,
-}
-
-/// The printed form of one line text, minus its number.
-struct Cached {
-    tail: Box<str>,
-    unknown: bool,
 }
 
 impl Decoder {
@@ -162,13 +204,19 @@ impl Decoder {
             framer: Framer::new(),
             sink: Sink {
                 json,
-                line_no: 1,
+                line_no: LineNumber::one(),
                 line_open: false,
-                cache: HashMap::new(),
                 scratch: String::new(),
+                recording: false,
+                recorded: String::new(),
+                recorded_count: 0,
+                recorded_unknown: 0,
                 stats: DecodeStats::default(),
                 failed: None,
             },
+            at_line_start: true,
+            cache: HashMap::default(),
+            seen_once: vec![0; SEEN_ONCE_SLOTS],
         }
     }
 
@@ -176,28 +224,78 @@ impl Decoder {
         self.sink.stats
     }
 
-    /// Feeds a block: one framer push per input line, so that every event knows its line number.
+    /// Feeds a block: one input line at a time, so that every event knows its line number.
     fn push<W: Write>(&mut self, mut block: &[u8], output: &mut W) -> io::Result<()> {
-        let sink = &mut self.sink;
         while !block.is_empty() {
-            let (piece, rest, ends_line) = match block.iter().position(|&b| b == b'\n') {
+            let (piece, rest, ends_line) = match memchr::memchr(b'\n', block) {
                 Some(i) => (&block[..=i], &block[i + 1..], true),
                 None => (block, &[][..], false),
             };
-            self.framer.push(piece, |ev| sink.event(ev, output));
-            if let Some(e) = sink.failed.take() {
+            let cacheable = ends_line && self.at_line_start && piece.len() <= CACHE_MAX_LINE;
+            if cacheable && matches!(piece, b"\r\n" | b"\n") {
+                // A blank line at a line start: the framer would report nothing and stay empty.
+            } else if cacheable {
+                if let Some(r) = self.cache.get(piece) {
+                    self.sink.replay(r, output)?;
+                    self.next_line();
+                    block = rest;
+                    continue;
+                }
+                let hash = self.cache.hasher().hash_one(piece);
+                let slot = (hash as usize) & (SEEN_ONCE_SLOTS - 1);
+                if self.seen_once[slot] != hash {
+                    // First sighting (as far as the filter knows): decode, remember the fingerprint.
+                    self.seen_once[slot] = hash;
+                    self.sink.stats.pipeline_lines += 1;
+                    let sink = &mut self.sink;
+                    self.framer.push(piece, |ev| sink.event(ev, output));
+                } else {
+                    self.sink.stats.pipeline_lines += 1;
+                    let sink = &mut self.sink;
+                    sink.recording = true;
+                    sink.recorded.clear();
+                    sink.recorded_count = 0;
+                    sink.recorded_unknown = 0;
+                    self.framer.push(piece, |ev| sink.event(ev, output));
+                    sink.recording = false;
+                    if self.cache.len() >= CACHE_MAX_ENTRIES {
+                        self.cache.clear();
+                    }
+                    self.cache.insert(
+                        piece.into(),
+                        Replay {
+                            tails: sink.recorded.as_str().into(),
+                            count: sink.recorded_count,
+                            unknown: sink.recorded_unknown,
+                        },
+                    );
+                }
+            } else {
+                self.sink.stats.pipeline_lines += 1;
+                let sink = &mut self.sink;
+                self.framer.push(piece, |ev| sink.event(ev, output));
+            }
+            if let Some(e) = self.sink.failed.take() {
                 return Err(e);
             }
             if ends_line {
-                sink.stats.input_lines += 1;
-                sink.line_no += 1;
-                sink.line_open = false;
+                self.next_line();
             } else {
-                sink.line_open = true;
+                self.at_line_start = false;
+                self.sink.line_open = true;
             }
             block = rest;
         }
         Ok(())
+    }
+
+    /// The framer got a `\n`: the next input line starts.
+    #[inline]
+    fn next_line(&mut self) {
+        self.at_line_start = true;
+        self.sink.stats.input_lines += 1;
+        self.sink.line_no.increment();
+        self.sink.line_open = false;
     }
 
     fn finish<W: Write>(&mut self, output: &mut W) -> io::Result<()> {
@@ -215,82 +313,176 @@ impl Decoder {
 }
 
 impl Sink {
+    /// Prints a cached line's forms again, with the current line number.
+    fn replay<W: Write>(&mut self, r: &Replay, output: &mut W) -> io::Result<()> {
+        self.stats.decoded += r.count as usize;
+        self.stats.unknown += r.unknown as usize;
+        match r.count {
+            0 => {}
+            1 => write_numbered(output, &self.line_no, self.json, &r.tails)?,
+            _ => {
+                for tail in r.tails.split('\0') {
+                    write_numbered(output, &self.line_no, self.json, tail)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn event<W: Write>(&mut self, ev: FrameEvent<'_>, output: &mut W) {
         if self.failed.is_some() {
             return;
         }
-        let res = match ev {
-            FrameEvent::Line(line) => self.line(line, output),
-            FrameEvent::Prompt => self.line(">", output),
+        let mut tail = std::mem::take(&mut self.scratch);
+        tail.clear();
+        match ev {
+            FrameEvent::Line(line) => self.line(line, &mut tail),
+            FrameEvent::Prompt => self.line(">", &mut tail),
             FrameEvent::Overflow { discarded } => {
                 self.stats.overflows += 1;
-                if self.json {
-                    Ok(())
-                } else {
-                    writeln!(
-                        output,
-                        "{:>6}  (an over-long line of {discarded} bytes was discarded)",
-                        self.line_no
-                    )
+                if !self.json {
+                    tail.push_str(&format!(
+                        "  (an over-long line of {discarded} bytes was discarded)\n"
+                    ));
                 }
             }
-        };
-        if let Err(e) = res {
-            self.failed = Some(e);
+        }
+        if !tail.is_empty() {
+            if let Err(e) = write_numbered(output, &self.line_no, self.json, &tail) {
+                self.failed = Some(e);
+            }
+        }
+        if self.recording && !tail.is_empty() {
+            if self.recorded_count > 0 {
+                self.recorded.push('\0');
+            }
+            self.recorded.push_str(&tail);
+            self.recorded_count += 1;
+        }
+        self.scratch = tail;
+    }
+
+    fn line(&mut self, line: &str, tail: &mut String) {
+        self.stats.decoded += 1;
+        if printed_tail(line, self.json, tail) {
+            self.stats.unknown += 1;
+            if self.recording {
+                self.recorded_unknown += 1;
+            }
+        }
+    }
+}
+
+/// The Fx hash (as in rustc): a multiply and a rotate per 8 bytes. The cache's keys are log
+/// lines, not attacker-chosen keys of a long-lived service, so a DoS-resistant hash buys nothing.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
         }
     }
 
-    fn line<W: Write>(&mut self, line: &str, output: &mut W) -> io::Result<()> {
-        self.stats.decoded += 1;
-        let n = self.line_no;
-        if let Some(c) = self.cache.get(line) {
-            if c.unknown {
-                self.stats.unknown += 1;
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits weak; hashbrown picks buckets with them.
+        self.0.rotate_left(26)
+    }
+}
+
+/// A line number kept as decimal digits, incremented in place (no division per line).
+#[derive(Debug, Clone)]
+struct LineNumber {
+    /// Right-aligned digits, space-padded to at least 6 columns: `     1`.
+    digits: [u8; 24],
+    /// Where the digits start.
+    start: usize,
+    value: usize,
+}
+
+impl LineNumber {
+    const PAD: usize = 6;
+
+    fn one() -> Self {
+        let mut digits = [b' '; 24];
+        digits[23] = b'1';
+        LineNumber {
+            digits,
+            start: 23,
+            value: 1,
+        }
+    }
+
+    fn increment(&mut self) {
+        self.value += 1;
+        let mut i = self.digits.len();
+        while i > 0 {
+            i -= 1;
+            match self.digits[i] {
+                b'9' => self.digits[i] = b'0',
+                b' ' => {
+                    self.digits[i] = b'1';
+                    self.start = self.start.min(i);
+                    return;
+                }
+                d => {
+                    self.digits[i] = d + 1;
+                    return;
+                }
             }
-            return write_numbered(output, n, self.json, &c.tail);
         }
-        let mut tail = std::mem::take(&mut self.scratch);
-        tail.clear();
-        let unknown = printed_tail(line, self.json, &mut tail);
-        if unknown {
-            self.stats.unknown += 1;
-        }
-        let res = write_numbered(output, n, self.json, &tail);
-        if line.len() <= CACHE_MAX_LINE && self.cache.len() < CACHE_MAX_ENTRIES {
-            self.cache.insert(
-                line.into(),
-                Cached {
-                    tail: tail.as_str().into(),
-                    unknown,
-                },
-            );
-        }
-        self.scratch = tail;
-        res
+    }
+
+    /// The digits alone.
+    fn bare(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+
+    /// The digits, space-padded to 6 columns.
+    fn padded(&self) -> &[u8] {
+        let from = self.start.min(self.digits.len() - Self::PAD);
+        &self.digits[from..]
     }
 }
 
 /// Writes the line number and the cached tail: `{"line":N,<tail>` in JSON, `  N  <tail>` in words.
-fn write_numbered<W: Write>(output: &mut W, n: usize, json: bool, tail: &str) -> io::Result<()> {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let num = &digits[i..];
+fn write_numbered<W: Write>(
+    output: &mut W,
+    n: &LineNumber,
+    json: bool,
+    tail: &str,
+) -> io::Result<()> {
     if json {
         output.write_all(b"{\"line\":")?;
-        output.write_all(num)?;
+        output.write_all(n.bare())?;
     } else {
-        const PAD: &[u8] = b"      ";
-        output.write_all(&PAD[..PAD.len().saturating_sub(num.len())])?;
-        output.write_all(num)?;
+        output.write_all(n.padded())?;
     }
     output.write_all(tail.as_bytes())
 }
@@ -424,6 +616,57 @@ mod tests {
         assert_eq!(recs[2]["line"], 3);
         assert_eq!(recs[2]["event"], "sysstart");
         assert_eq!(d.stats().input_lines, 3);
+    }
+
+    /// The same bytes give the same output whatever the read sizes (cache hits, misses, lines
+    /// split across reads, lone CRs, control bytes, invalid UTF-8, an over-long line).
+    #[test]
+    fn output_does_not_depend_on_block_sizes_or_the_cache() {
+        let mut input = Vec::new();
+        for _ in 0..3 {
+            input.extend_from_slice(b"AT+CGSN\r\r\n015770000031766\r\n\r\nOK\r\n");
+            input.extend_from_slice(b"\x00\r\n+SQN\xffFOTA: 5\x1b,3,40\r\n\r+SQNFOTA: 3,8\r> ");
+            input.extend_from_slice(b"+SQNFOTA: 6 // downloaded\n\n");
+            input.extend(std::iter::repeat_n(b'x', 5000));
+            input.extend_from_slice(b"\r\n+SYSSTART\n");
+        }
+        input.extend_from_slice(b"+SQNFOTA: 8");
+        for json in [false, true] {
+            let (whole, stats) = decode(&input, json);
+            for size in [1, 2, 3, 7, 64] {
+                let mut d = Decoder::new(json);
+                let mut out = Vec::new();
+                for chunk in input.chunks(size) {
+                    d.push(chunk, &mut out).unwrap();
+                }
+                d.finish(&mut out).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    whole,
+                    "size {size} json {json}"
+                );
+                let cached_or_not = |s: DecodeStats| DecodeStats {
+                    pipeline_lines: 0,
+                    ..s
+                };
+                assert_eq!(cached_or_not(d.stats()), cached_or_not(stats));
+            }
+            assert_eq!(stats.overflows, 3);
+            let line22 = if json { "{\"line\":22," } else { "    22  " };
+            assert!(whole.contains(line22), "{whole}");
+        }
+    }
+
+    #[test]
+    fn line_numbers_count_in_decimal() {
+        let mut n = LineNumber::one();
+        for v in 1..=1_000_123usize {
+            if v % 997 == 1 || v < 12 || (v + 1) % 10_000 < 3 {
+                assert_eq!(n.bare(), v.to_string().as_bytes(), "{v}");
+                assert_eq!(n.padded(), format!("{v:>6}").as_bytes(), "{v}");
+            }
+            n.increment();
+        }
     }
 
     #[test]
