@@ -23,7 +23,7 @@ use ryz014_core::session::{
     Until,
 };
 use ryz014_core::timer::FuturesTimer;
-use ryz014_sim::{FirmwareImage, ServerError, SimConfig};
+use ryz014_sim::{FirmwareImage, ServerError};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -333,15 +333,6 @@ fn push_log(log: &Rc<RefCell<Vec<LogLine>>>, line: LogLine) {
     }
 }
 
-/// The simulated modem's configuration: the simulator's defaults, with a slower download so
-/// that its progress can be watched.
-fn sim_config() -> SimConfig {
-    SimConfig {
-        download_bps: 8_000,
-        ..SimConfig::default()
-    }
-}
-
 /// Opens a serial port (asking for one when `port` is `None`) and gets in step with `AT`;
 /// at 921600 baud without an answer, tries 115200 (at-interface.md).
 async fn connect_serial(
@@ -408,7 +399,7 @@ async fn connect_sim(
 ) -> Result<Link, String> {
     let clock: simrt::RealClock = Rc::new(now_dur);
     let (port, ctl) =
-        simrt::new(sim_config(), clock, speed).map_err(|e| format!("simulator: {e}"))?;
+        simrt::new(simrt::page_config(), clock, speed).map_err(|e| format!("simulator: {e}"))?;
     let mut client: ModemClient = Client::new(Box::new(port.clone()), Box::new(port), FuturesTimer);
     client.set_observer(observer);
     client

@@ -71,6 +71,16 @@ impl Inner {
     }
 }
 
+/// The simulated modem of the page: the simulator's defaults (the note's IMEI and firmware,
+/// factory NV state), with a slower download (8 kbit/s: the note's 35 kB image takes about 35 s
+/// of virtual time) so that its progress can be watched.
+pub fn page_config() -> SimConfig {
+    SimConfig {
+        download_bps: 8_000,
+        ..SimConfig::default()
+    }
+}
+
 fn clamp_speed(speed: f64) -> f64 {
     if speed.is_finite() && speed > 0.0 {
         speed.clamp(0.01, 10_000.0)
