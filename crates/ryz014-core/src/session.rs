@@ -14,11 +14,12 @@ use futures::io::{AsyncRead, AsyncWrite};
 use serde::Serialize;
 
 use crate::client::{Client, ClientError};
-use crate::command::{Command, UpgradeAction};
+use crate::command::{CmeeMode, Command, UpgradeAction};
 use crate::fota::{upgrade_error_text, FotaPhase, FotaTracker, FotaUpdate};
 use crate::imei::Imei;
 use crate::message::{
-    BootEvent, DmConfigLine, ErrorCode, FinalResult, FirmwareLine, FotaConfigLine, Message,
+    BootEvent, DmConfigLine, ErrorCode, FinalResult, FirmwareLine, FotaConfigLine, FotaKeyword,
+    Message,
 };
 use crate::provision::{firmware_version, Mismatch, Plan, ReadBackCheck, Step};
 use crate::registration::{explain_registration, RegistrationStatus};
@@ -27,6 +28,30 @@ use crate::registration::{explain_registration, RegistrationStatus};
 /// waits for each.
 const RESYNC_ATTEMPTS: u32 = 5;
 const RESYNC_EACH: Duration = Duration::from_secs(2);
+
+/// How many times a read-back is read before a mismatch counts (a byte lost on the wire reads as
+/// one).
+const READ_BACK_ATTEMPTS: u32 = 2;
+
+/// How long [`monitor`] waits, after `+SQNFOTA: 8`, for the `"installed","<version>"` line.
+const INSTALLED_LINE_WAIT: Duration = Duration::from_secs(5);
+
+/// Gets in step with the modem (`AT` until `OK`) and asks for numeric `+CME ERROR: <n>` codes
+/// (`AT+CMEE=1`), so that a refusal says why. [`provision`] and [`upgrade`] start with it; call it
+/// after opening a port.
+pub async fn prepare<R, W>(c: &mut Client<R, W>) -> Result<(), SessionError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    c.sync(RESYNC_ATTEMPTS, RESYNC_EACH)
+        .await
+        .map_err(|e| SessionError::client("sync", "get in step with the modem (AT)", e))?;
+    c.execute(&Command::Cmee(CmeeMode::Numeric))
+        .await
+        .map_err(|e| SessionError::client("cmee", "ask for numeric error codes (AT+CMEE=1)", e))?;
+    Ok(())
+}
 
 /// Why a procedure failed.
 #[derive(Debug)]
@@ -368,9 +393,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    c.sync(RESYNC_ATTEMPTS, RESYNC_EACH)
-        .await
-        .map_err(|e| SessionError::client("sync", "get in step with the modem (AT)", e))?;
+    prepare(c).await?;
     let mut report = ProvisionReport {
         firmware: None,
         steps: 0,
@@ -406,7 +429,11 @@ where
             c.wait_for_sysstart(after.sysstart_timeout)
                 .await
                 .map_err(fail)?;
-            c.sync(RESYNC_ATTEMPTS, RESYNC_EACH).await.map_err(fail)?;
+            prepare(c).await.map_err(|e| SessionError {
+                step: step.id.as_str().into(),
+                description: step.description.clone(),
+                kind: e.kind,
+            })?;
             on(ProvisionEvent::Booted { step });
             if let Some(attach) = after.attach_timeout {
                 let registered = c
@@ -436,21 +463,32 @@ where
     }
     let total = plan.checks().len();
     for (index, check) in plan.checks().iter().enumerate() {
-        let step = format!("read-back {}", check.id.as_str());
+        let step = check.id.as_str().to_string();
         on(ProvisionEvent::CheckStarted {
             index,
             total,
             check,
         });
-        let r = c
-            .execute(&check.command)
-            .await
-            .map_err(|e| SessionError::client(step.clone(), check.description.clone(), e))?;
-        check.verify(&r.lines).map_err(|m| SessionError {
-            step: step.clone(),
-            description: check.description.clone(),
-            kind: FailureKind::Mismatch(m),
-        })?;
+        // A line damaged on the wire reads as a mismatch: read once more before failing.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let r = c
+                .execute(&check.command)
+                .await
+                .map_err(|e| SessionError::client(step.clone(), check.description.clone(), e))?;
+            match check.verify(&r.lines) {
+                Ok(()) => break,
+                Err(_) if attempt < READ_BACK_ATTEMPTS => continue,
+                Err(m) => {
+                    return Err(SessionError {
+                        step,
+                        description: check.description.clone(),
+                        kind: FailureKind::Mismatch(m),
+                    })
+                }
+            }
+        }
         on(ProvisionEvent::CheckDone {
             index,
             total,
@@ -546,10 +584,32 @@ where
             _ => None,
         };
         let Some(end) = end else { continue };
+        let numeric_installed = matches!(&msg, Message::Fota(n) if n.event.is_none());
+        if end == MonitorEnd::Installed && numeric_installed {
+            // `+SQNFOTA: 8` is followed by `+SQNFOTA: "installed","<version>"` (§4.5.2): take it
+            // now, so that it is not left queued to end the next watch.
+            let installed = c
+                .wait_for(
+                    "+SQNFOTA: \"installed\"",
+                    INSTALLED_LINE_WAIT,
+                    |m| matches!(m, Message::Fota(n) if n.event == Some(FotaKeyword::Installed)),
+                )
+                .await;
+            if let Ok(m) = installed {
+                on(MonitorEvent::Message(&m));
+                if let Some(u) = tracker.apply(now(), &m) {
+                    on(MonitorEvent::Update(&u));
+                }
+            }
+        }
         if end == MonitorEnd::Installed && tracker.version_after().is_none() {
             // The version is shown by ATI1 once the modem is up (§4.5.3); best effort.
             if let Ok(r) = c.execute(&Command::Ati1).await {
-                for m in &r.lines {
+                // Notifications that came meanwhile (`"installed","<version>"`) belong to this
+                // watch: fold them in too, so that none is left to end the next watch.
+                let mut lines = r.lines;
+                lines.extend(c.drain_notifications());
+                for m in &lines {
                     on(MonitorEvent::Message(m));
                     if let Some(u) = tracker.apply(now(), m) {
                         on(MonitorEvent::Update(&u));
@@ -678,6 +738,7 @@ where
         kind: FailureKind::Invalid(e.to_string()),
     })?;
     let description = format!("start the device-initiated upgrade ({})", cmd.redacted());
+    prepare(c).await?;
     match c.execute(&cmd).await {
         Ok(_) => on(UpgradeEvent::Started),
         Err(ClientError::Refused { result, .. }) => {
@@ -717,7 +778,7 @@ where
                     event: BootEvent::Sysstart,
                 }) => {
                     on(UpgradeEvent::Booted);
-                    let _ = c.sync(RESYNC_ATTEMPTS, RESYNC_EACH).await;
+                    let _ = prepare(c).await;
                 }
                 Some(_) => {}
             }

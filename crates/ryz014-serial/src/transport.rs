@@ -406,7 +406,7 @@ impl SerialTransport {
 
     /// True once both threads have exited (after a failure, they exit on their own).
     pub fn threads_finished(&self) -> bool {
-        let done = |h: &Option<JoinHandle<()>>| h.as_ref().map_or(true, JoinHandle::is_finished);
+        let done = |h: &Option<JoinHandle<()>>| h.as_ref().is_none_or(JoinHandle::is_finished);
         done(&self.reader) && done(&self.writer)
     }
 }
