@@ -40,7 +40,7 @@ const REOPEN_EVERY: Duration = Duration::from_millis(250);
 pub fn env_duration(name: &str) -> Option<Duration> {
     let v = std::env::var(name).ok()?;
     let secs: f64 = v.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && (0.0..1e9).contains(&secs)).then(|| Duration::from_secs_f64(secs))
 }
 
 /// The live display of an upgrade: words (with a progress bar on a terminal) or JSON events.
