@@ -66,10 +66,15 @@ start_sims() {
         "$RYZ014_SIM" --time-scale 1 --boot-ms "$BOOT_MS" --attach-ms "$ATTACH_MS" \
             --imei "$(luhn "$(printf '%014d' $((35000000000000 + i)))")" >"$out" 2>"$WORK/sim-$i.err" &
         SIM_PIDS+=($!)
-        for _ in $(seq 100); do
-            [[ -s "$out" ]] && break
+        for _ in $(seq 500); do
+            grep -q '^PTY ' "$out" 2>/dev/null && break
             sleep 0.02
         done
+        if ! grep -q '^PTY ' "$out"; then
+            echo "ryz014-sim did not start:" >&2
+            cat "$WORK/sim-$i.err" >&2
+            exit 1
+        fi
         PORTS+=("$(awk '/^PTY /{print $2; exit}' "$out")")
     done
 }

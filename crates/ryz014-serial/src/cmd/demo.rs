@@ -23,6 +23,7 @@ use serde_json::json;
 use ryz014_core::client::Client;
 use ryz014_core::describe::explain;
 use ryz014_core::fota::{FotaPhase, FotaTracker};
+use ryz014_core::message::{BootEvent, Message};
 use ryz014_core::session::{self, MonitorEnd, MonitorEvent, Until};
 use ryz014_core::timer::{FuturesTimer, Sleep, Timer};
 use ryz014_serial::inventory::Inventory;
@@ -180,6 +181,24 @@ impl<'o> FotaView<'o> {
         match ev {
             MonitorEvent::Message(m) => {
                 self.out.debug(1, &format!("modem: {}", explain(m)));
+                if let Message::Boot { event } = m {
+                    let _ = self.out.event(&json!({
+                        "event": "boot",
+                        "t": self.start.elapsed().as_secs_f64(),
+                        "boot": match event {
+                            BootEvent::Shutdown => "shutdown",
+                            BootEvent::Sysstart => "sysstart",
+                        },
+                    }));
+                    if !self.out.json {
+                        self.say(&format!(
+                            "{}  {:<12} {}",
+                            self.stamp(),
+                            "↻ reboot",
+                            explain(m)
+                        ));
+                    }
+                }
             }
             MonitorEvent::Update(u) => {
                 let _ = self.out.event(&json!({

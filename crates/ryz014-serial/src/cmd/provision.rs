@@ -271,7 +271,7 @@ impl<'o> Reporter<'o> {
     }
 
     /// One event of the session's provisioning.
-    pub fn provision_event(&mut self, ev: ProvisionEvent<'_>, steps_total: usize) {
+    pub fn provision_event(&mut self, ev: ProvisionEvent<'_>) {
         match ev {
             ProvisionEvent::StepStarted { index, total, step } => {
                 self.step_started = Instant::now();
@@ -360,7 +360,6 @@ impl<'o> Reporter<'o> {
                 if let Some(b) = &self.bar {
                     b.inc(1);
                 }
-                let _ = steps_total;
                 self.line(&format!(
                     "[{:>2}/{total}] ok  {:<30} {}",
                     index + 1,
@@ -571,7 +570,7 @@ where
         Plan::new(profile, imei, secret).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
     let steps = plan.steps().len();
     rep.set_total((steps + plan.checks().len()) as u64);
-    session::provision(client, &plan, |ev| rep.provision_event(ev, steps))
+    session::provision(client, &plan, |ev| rep.provision_event(ev))
         .await
         .map_err(|e| session_error(&e))
 }
