@@ -1,8 +1,251 @@
 //! `ryz014 upgrade`: the device-initiated upgrade (`AT+SQNSUPGRADE`), with progress.
+//!
+//! The procedure is the core's [`session::upgrade`]: start the download from the URL, poll the
+//! status, wait through the installation's reboot, read the new version. This module shows it:
+//! a progress bar on a terminal (plain `download N %` lines otherwise, JSON events with
+//! `--json`), the version before and after, and a failure in words (the `+CME ERROR` 528..=533
+//! texts of the core).
+//!
+//! Limits (until the command line has flags for them): `RYZ014_UPGRADE_TIMEOUT` (seconds;
+//! default 3600) bounds the whole upgrade (exit 3), `RYZ014_UPGRADE_POLL` (seconds; default 0.5)
+//! is the status polling period.
 
-use crate::cli::{CliError, Out, PortArgs};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use futures::executor::block_on;
+use indicatif::{ProgressBar, ProgressStyle};
+use ryz014_core::command::Command;
+use ryz014_core::registration::EpsStatus;
+use ryz014_core::session::{self, UpgradeEvent, UpgradeOutcome};
+use ryz014_core::Message;
+use serde_json::json;
+
+use crate::cli::{CliError, Exit, Out, PortArgs};
+use crate::cmd::connect::{self, SerialClient};
+use crate::cmd::monitor::env_duration;
+
+/// Default bound on the whole upgrade.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Default status polling period.
+const DEFAULT_POLL: Duration = Duration::from_millis(500);
+
+/// How long to wait for the network before starting (the modem refuses the upgrade unattached).
+const ATTACH_WAIT: Duration = Duration::from_secs(60);
+
+/// Whether a message says the modem is registered on the network.
+fn attached(m: &Message) -> bool {
+    matches!(m, Message::Registration(r) if EpsStatus::from_stat(r.stat).is_registered())
+}
+
+/// Waits (at most `within`) until the modem is attached: the download needs the network, and
+/// the modem refuses `AT+SQNSUPGRADE` without it. Best effort: after `within` the upgrade is
+/// tried anyway and the modem's answer tells.
+async fn wait_attached(
+    client: &mut SerialClient,
+    within: Duration,
+    out: &Out,
+) -> Result<(), CliError> {
+    let now = match client.execute(&Command::CeregRead).await {
+        Ok(r) => r.lines.iter().any(attached),
+        Err(e) if e.is_fatal() => return Err(connect::client_error("reading AT+CEREG?", &e)),
+        Err(_) => false,
+    };
+    if now || client.drain_notifications().iter().any(attached) {
+        return Ok(());
+    }
+    out.say("waiting for the modem to attach to the network (+CEREG)")?;
+    match client.wait_for("+CEREG: 1 or 5", within, attached).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_fatal() => Err(connect::client_error("waiting for the network", &e)),
+        Err(_) => {
+            out.debug(
+                1,
+                "the modem did not attach in time; trying the upgrade anyway",
+            );
+            Ok(())
+        }
+    }
+}
 
 /// Runs `upgrade`.
-pub fn run(_args: &PortArgs, _url: &str, _out: &Out) -> Result<(), CliError> {
-    Err(CliError::not_implemented("upgrade"))
+pub fn run(args: &PortArgs, url: &str, out: &Out) -> Result<(), CliError> {
+    let (client, path) = connect::open_client(args, out)?;
+    let timeout = env_duration("RYZ014_UPGRADE_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
+    let poll = env_duration("RYZ014_UPGRADE_POLL")
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_POLL);
+    block_on(upgrade(client, &path, url, poll, timeout, out))
+}
+
+/// The progress display of an upgrade.
+struct UpgradeView<'a> {
+    out: &'a Out,
+    bar: Option<ProgressBar>,
+    use_bar: bool,
+    last: Option<u8>,
+    failed: Option<CliError>,
+}
+
+impl UpgradeView<'_> {
+    fn say(&self, line: &str) -> Result<(), CliError> {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| self.out.say(line)),
+            None => self.out.say(line),
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn event(&mut self, ev: UpgradeEvent) {
+        if let Err(e) = self.show(&ev) {
+            self.failed.get_or_insert(e);
+        }
+    }
+
+    fn show(&mut self, ev: &UpgradeEvent) -> Result<(), CliError> {
+        let mut v = serde_json::to_value(ev).unwrap_or(serde_json::Value::Null);
+        if let Some(map) = v.as_object_mut() {
+            // `{"event": "progress", ...}` → `{"event": "upgrade", "step": "progress", ...}`.
+            if let Some(step) = map.remove("event") {
+                map.insert("step".into(), step);
+            }
+            map.insert("event".into(), json!("upgrade"));
+        }
+        self.out.event(&v)?;
+        match ev {
+            UpgradeEvent::Started => self.say("the modem accepted the upgrade; downloading"),
+            UpgradeEvent::Progress { percent } => {
+                self.last = Some(*percent);
+                if self.use_bar {
+                    let bar = self.bar.get_or_insert_with(|| {
+                        let bar = ProgressBar::new(100);
+                        if let Ok(style) =
+                            ProgressStyle::with_template("download [{bar:40.cyan/blue}] {pos:>3} %")
+                        {
+                            bar.set_style(style.progress_chars("=> "));
+                        }
+                        bar
+                    });
+                    bar.set_position(u64::from(*percent));
+                    Ok(())
+                } else {
+                    self.out.say(&format!("download {percent:>3} %"))
+                }
+            }
+            UpgradeEvent::Rebooting => {
+                self.clear();
+                self.say("installing: the modem reboots; keep it powered")
+            }
+            UpgradeEvent::Booted => self.say("the modem has booted"),
+            UpgradeEvent::Status { raw } => self.say(&format!("upgrade status: {raw}")),
+        }
+    }
+}
+
+async fn upgrade(
+    mut client: SerialClient,
+    path: &str,
+    url: &str,
+    poll: Duration,
+    timeout: Duration,
+    out: &Out,
+) -> Result<(), CliError> {
+    connect::sync(&mut client).await?;
+    crate::cmd::provision::numeric_errors(&mut client).await?;
+    let before = session::read_firmware(&mut client).await.ok().flatten();
+    wait_attached(&mut client, ATTACH_WAIT, out).await?;
+    out.event(&json!({"event": "start", "port": path, "url": url, "firmware": before}))?;
+    out.say(&format!(
+        "upgrading {path} (firmware {}) from {url}",
+        before.as_deref().unwrap_or("unknown")
+    ))?;
+
+    let mut view = UpgradeView {
+        out,
+        bar: None,
+        use_bar: !out.json && std::io::stderr().is_terminal(),
+        last: None,
+        failed: None,
+    };
+    let start = Instant::now();
+    let result = session::upgrade(
+        &mut client,
+        url,
+        poll,
+        timeout,
+        move || start.elapsed(),
+        |ev| view.event(ev),
+    )
+    .await;
+    view.clear();
+    if let Some(e) = view.failed.take() {
+        return Err(e);
+    }
+    let outcome = result.map_err(|e| {
+        let exit = if e.is_fatal() {
+            Exit::Port
+        } else if e.is_timeout() {
+            Exit::Timeout
+        } else {
+            Exit::Failed
+        };
+        CliError::new(exit, e.to_string())
+    })?;
+    match outcome {
+        UpgradeOutcome::Success { version } => {
+            if view.last.is_some_and(|p| p < 100) && !out.json {
+                // The last poll may have come before the end of the download.
+                out.say("download 100 %")?;
+            }
+            out.event(&json!({
+                "event": "end", "result": "success",
+                "version_before": before, "version_after": version,
+            }))?;
+            let after = version.as_deref().unwrap_or("(version not reported)");
+            match &before {
+                Some(b) if Some(b) != version.as_ref() => {
+                    out.say(&format!("upgraded: firmware {after} (was {b})"))
+                }
+                _ => out.say(&format!("upgraded: firmware {after}")),
+            }
+        }
+        UpgradeOutcome::Failed { code, text } => {
+            out.event(&json!({
+                "event": "end", "result": "failed", "code": code, "text": text,
+                "version_before": before,
+            }))?;
+            let code_text = code
+                .map(|c| format!(" (+CME ERROR: {c})"))
+                .unwrap_or_default();
+            Err(CliError::new(
+                Exit::Failed,
+                format!("the upgrade from {url} failed{code_text}: {text}"),
+            ))
+        }
+        UpgradeOutcome::Cancelled => {
+            out.event(&json!({"event": "end", "result": "cancelled"}))?;
+            Err(CliError::new(
+                Exit::Failed,
+                "the upgrade was cancelled on the modem (AT+SQNSUPGRADE?: \"cancelled\")",
+            ))
+        }
+        UpgradeOutcome::TimedOut => {
+            out.event(&json!({"event": "end", "result": "timed_out", "progress": view.last}))?;
+            Err(CliError::new(
+                Exit::Timeout,
+                format!(
+                    "the upgrade did not finish within {} s (last progress: {})",
+                    timeout.as_secs(),
+                    view.last
+                        .map(|p| format!("{p} %"))
+                        .unwrap_or_else(|| "none".into())
+                ),
+            ))
+        }
+    }
 }
