@@ -13,10 +13,11 @@
 //! is exact because the framer's state is empty at each line start. Output goes through one
 //! large buffer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::io::{self, BufWriter, Read, Write};
+use std::sync::mpsc;
 
 use ryz014_core::describe::{decode_record, explain, redact_command_text};
 use ryz014_core::framer::{FrameEvent, Framer};
@@ -56,11 +57,14 @@ pub struct DecodeStats {
 pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
     let stdout = io::stdout();
     let mut sink = BufWriter::with_capacity(WRITE_BUFFER, stdout.lock());
-    let mut decoder = Decoder::new(out.json);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, MAX_WORKERS);
     let result = if file == "-" {
         let stdin = io::stdin();
         let input = stdin.lock();
-        decode_with(&mut decoder, input, &mut sink)
+        decode_parallel(input, &mut sink, out.json, workers)
     } else {
         let input = File::open(file).map_err(|e| {
             CliError::new(
@@ -68,11 +72,8 @@ pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
                 format!("cannot open the log file `{file}`: {e}"),
             )
         })?;
-        decode_with(&mut decoder, input, &mut sink)
+        decode_parallel(input, &mut sink, out.json, workers)
     };
-    // The process ends right after: freeing the cache's many small allocations one by one would
-    // only add time.
-    std::mem::forget(decoder);
     let stats = result
         .and_then(|s| sink.flush().map(|()| s).map_err(DecodeError::Write))
         .map_err(|e| match e {
@@ -128,6 +129,198 @@ fn decode_stream<R: Read, W: Write>(
     decode_with(&mut decoder, input, output)
 }
 
+/// Input bytes per chunk handed to a worker.
+const CHUNK: usize = 1 << 20;
+/// The most decoding threads.
+const MAX_WORKERS: usize = 4;
+/// A line longer than this (no `\n` in sight) ends the parallel split: the rest of the input is
+/// decoded in order on one thread.
+const MAX_CARRY: usize = 8 << 20;
+
+/// A chunk of whole input lines for a worker.
+struct Job {
+    data: Vec<u8>,
+    first_line: usize,
+    /// The end of the input (the chunk may end without `\n`).
+    last: bool,
+}
+
+/// A worker's result for one chunk.
+struct Done {
+    out: Vec<u8>,
+    data: Vec<u8>,
+    stats: DecodeStats,
+}
+
+impl DecodeStats {
+    fn add(&mut self, o: DecodeStats) {
+        self.input_lines += o.input_lines;
+        self.decoded += o.decoded;
+        self.unknown += o.unknown;
+        self.overflows += o.overflows;
+        self.pipeline_lines += o.pipeline_lines;
+    }
+}
+
+/// Decodes on `workers` threads: the input is cut into chunks of whole lines (at a `\n` the
+/// framer's state is empty, so a chunk decodes alone exactly as in one stream), each chunk goes
+/// to the next worker with its first line number, and the outputs are written in input order.
+fn decode_parallel<R: Read, W: Write>(
+    mut input: R,
+    output: &mut W,
+    json: bool,
+    workers: usize,
+) -> Result<DecodeStats, DecodeError> {
+    if workers <= 1 {
+        let mut decoder = Decoder::new(json);
+        let r = decode_with(&mut decoder, input, output);
+        // The process ends soon after: freeing the cache's many small allocations one by one
+        // would only add time.
+        std::mem::forget(decoder);
+        return r;
+    }
+    std::thread::scope(|scope| {
+        let mut jobs = Vec::with_capacity(workers);
+        let mut dones = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
+            let (done_tx, done_rx) = mpsc::sync_channel::<Done>(1);
+            scope.spawn(move || {
+                let mut decoder = Decoder::new(json);
+                while let Ok(job) = job_rx.recv() {
+                    let mut out = Vec::with_capacity(job.data.len() * 4);
+                    decoder.restart_at(job.first_line);
+                    // Writing to a Vec cannot fail.
+                    let _ = decoder.push(&job.data, &mut out);
+                    if job.last {
+                        let _ = decoder.finish(&mut out);
+                    }
+                    let done = Done {
+                        out,
+                        data: job.data,
+                        stats: decoder.stats(),
+                    };
+                    if done_tx.send(done).is_err() {
+                        break;
+                    }
+                }
+                std::mem::forget(decoder);
+            });
+            jobs.push(job_tx);
+            dones.push(done_rx);
+        }
+        let mut total = DecodeStats::default();
+        let mut pending: VecDeque<usize> = VecDeque::new();
+        let mut next = 0usize;
+        let mut spare: Vec<Vec<u8>> = Vec::new();
+        let collect = |w: usize,
+                       total: &mut DecodeStats,
+                       spare: &mut Vec<Vec<u8>>,
+                       output: &mut W|
+         -> Result<(), DecodeError> {
+            let done = dones[w]
+                .recv()
+                .map_err(|_| DecodeError::Write(io::Error::other("a decoding thread stopped")))?;
+            output.write_all(&done.out).map_err(DecodeError::Write)?;
+            total.add(done.stats);
+            let mut data = done.data;
+            data.clear();
+            spare.push(data);
+            Ok(())
+        };
+        let mut carry: Vec<u8> = Vec::with_capacity(CHUNK + READ_BLOCK);
+        let mut line = 1usize;
+        let mut sequential: Option<Decoder> = None;
+        loop {
+            let len = carry.len();
+            carry.resize(len + READ_BLOCK, 0);
+            let n = loop {
+                match input.read(&mut carry[len..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(DecodeError::Read(e)),
+                }
+            };
+            carry.truncate(len + n);
+            if n == 0 {
+                break;
+            }
+            if let Some(d) = sequential.as_mut() {
+                d.push(&carry, output).map_err(DecodeError::Write)?;
+                carry.clear();
+                continue;
+            }
+            if carry.len() < CHUNK {
+                continue;
+            }
+            match memchr::memrchr(b'\n', &carry) {
+                Some(i) => {
+                    let mut rest = spare.pop().unwrap_or_default();
+                    rest.extend_from_slice(&carry[i + 1..]);
+                    carry.truncate(i + 1);
+                    let data = std::mem::replace(&mut carry, rest);
+                    let lines = memchr::memchr_iter(b'\n', &data).count();
+                    if pending.len() >= workers {
+                        if let Some(w) = pending.pop_front() {
+                            collect(w, &mut total, &mut spare, output)?;
+                        }
+                    }
+                    let job = Job {
+                        data,
+                        first_line: line,
+                        last: false,
+                    };
+                    jobs[next].send(job).map_err(|_| {
+                        DecodeError::Write(io::Error::other("a decoding thread stopped"))
+                    })?;
+                    pending.push_back(next);
+                    next = (next + 1) % workers;
+                    line += lines;
+                }
+                None if carry.len() > MAX_CARRY => {
+                    while let Some(w) = pending.pop_front() {
+                        collect(w, &mut total, &mut spare, output)?;
+                    }
+                    let mut d = Decoder::new(json);
+                    d.restart_at(line);
+                    d.push(&carry, output).map_err(DecodeError::Write)?;
+                    carry.clear();
+                    sequential = Some(d);
+                }
+                None => {}
+            }
+        }
+        match sequential {
+            Some(mut d) => {
+                d.finish(output).map_err(DecodeError::Write)?;
+                total.add(d.stats());
+                std::mem::forget(d);
+            }
+            None => {
+                if pending.len() >= workers {
+                    if let Some(w) = pending.pop_front() {
+                        collect(w, &mut total, &mut spare, output)?;
+                    }
+                }
+                let job = Job {
+                    data: carry,
+                    first_line: line,
+                    last: true,
+                };
+                jobs[next].send(job).map_err(|_| {
+                    DecodeError::Write(io::Error::other("a decoding thread stopped"))
+                })?;
+                pending.push_back(next);
+                while let Some(w) = pending.pop_front() {
+                    collect(w, &mut total, &mut spare, output)?;
+                }
+            }
+        }
+        drop(jobs);
+        Ok(total)
+    })
+}
+
 fn decode_with<R: Read, W: Write>(
     decoder: &mut Decoder,
     mut input: R,
@@ -159,7 +352,7 @@ struct Decoder {
     /// Raw input line (with its line end) → what the framer, the parser and the explanation made
     /// of it (the printed forms, minus the line number). Real captures repeat the same few
     /// hundred lines millions of times; each distinct line goes through the pipeline once.
-    cache: HashMap<Box<[u8]>, Replay, BuildHasherDefault<FxHasher>>,
+    cache: HashMap<Box<[u8]>, Replay, BuildHasherDefault<LineHasher>>,
     /// Fingerprints of lines seen once (direct-mapped): a line enters the cache at its second
     /// sighting, so that lines seen once (changing timers, noise) cost no cache memory.
     seen_once: Vec<u64>,
@@ -224,17 +417,38 @@ impl Decoder {
         self.sink.stats
     }
 
+    /// Prepares for a chunk of whole lines starting at input line `line` (the framer is empty
+    /// after a `\n`); the counts start again from zero.
+    fn restart_at(&mut self, line: usize) {
+        self.at_line_start = true;
+        self.sink.line_no = LineNumber::at(line);
+        self.sink.line_open = false;
+        self.sink.stats = DecodeStats::default();
+    }
+
     /// Feeds a block: one input line at a time, so that every event knows its line number.
     fn push<W: Write>(&mut self, mut block: &[u8], output: &mut W) -> io::Result<()> {
         while !block.is_empty() {
+            if self.at_line_start {
+                // Blank lines (half the lines of a modem capture: `\r\n<line>\r\n`) make no event
+                // and leave the framer empty.
+                let blank = match block {
+                    [b'\r', b'\n', ..] => 2,
+                    [b'\n', ..] => 1,
+                    _ => 0,
+                };
+                if blank > 0 {
+                    block = &block[blank..];
+                    self.next_line();
+                    continue;
+                }
+            }
             let (piece, rest, ends_line) = match memchr::memchr(b'\n', block) {
                 Some(i) => (&block[..=i], &block[i + 1..], true),
                 None => (block, &[][..], false),
             };
             let cacheable = ends_line && self.at_line_start && piece.len() <= CACHE_MAX_LINE;
-            if cacheable && matches!(piece, b"\r\n" | b"\n") {
-                // A blank line at a line start: the framer would report nothing and stay empty.
-            } else if cacheable {
+            if cacheable {
                 if let Some(r) = self.cache.get(piece) {
                     self.sink.replay(r, output)?;
                     self.next_line();
@@ -373,46 +587,53 @@ impl Sink {
     }
 }
 
-/// The Fx hash (as in rustc): a multiply and a rotate per 8 bytes. The cache's keys are log
-/// lines, not attacker-chosen keys of a long-lived service, so a DoS-resistant hash buys nothing.
+/// The cache's hash of a line: its length and four 8-byte words, the first 16 and the last 16
+/// bytes (overlapping on short lines), mixed in parallel. Lines of a log differ at their start
+/// (the prefix) or their end (numbers, quoted values); lines that differ only in the middle of a
+/// long line share a hash and are told apart by the comparison hashbrown makes anyway. The
+/// cache's keys are log lines, not attacker-chosen keys of a long-lived service, so a
+/// DoS-resistant hash buys nothing here.
 #[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+struct LineHasher(u64);
 
-impl FxHasher {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+impl LineHasher {
+    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+    const K3: u64 = 0x1656_67b1_9e37_79f9;
+    const K4: u64 = 0x85eb_ca77_c2b2_ae63;
 
     #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    fn word(bytes: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        let end = (at + 8).min(bytes.len());
+        if let Some(src) = bytes.get(at..end) {
+            w[..src.len()].copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
     }
 }
 
-impl Hasher for FxHasher {
+impl Hasher for LineHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
+        let n = bytes.len();
+        let tail = n.saturating_sub(16);
+        let a = Self::word(bytes, 0).wrapping_mul(Self::K1);
+        let b = Self::word(bytes, 8).wrapping_mul(Self::K2);
+        let c = Self::word(bytes, tail).wrapping_mul(Self::K3);
+        let d = Self::word(bytes, tail + 8).wrapping_mul(Self::K4);
+        let h = (a ^ b.rotate_left(23)).wrapping_add(c ^ d.rotate_left(41)) ^ self.0;
+        self.0 = (h ^ (h >> 29)).wrapping_mul(Self::K1);
     }
 
     #[inline]
     fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
+        self.0 = (self.0 ^ n as u64).wrapping_mul(Self::K2);
     }
 
     #[inline]
     fn finish(&self) -> u64 {
-        // The multiply leaves the low bits weak; hashbrown picks buckets with them.
-        self.0.rotate_left(26)
+        self.0 ^ (self.0 >> 32)
     }
 }
 
@@ -436,6 +657,21 @@ impl LineNumber {
             digits,
             start: 23,
             value: 1,
+        }
+    }
+
+    fn at(value: usize) -> Self {
+        let value = value.max(1);
+        let text = value.to_string();
+        const WIDTH: usize = 24;
+        let mut digits = [b' '; WIDTH];
+        // A usize has at most 20 digits.
+        let start = WIDTH.saturating_sub(text.len());
+        digits[start..].copy_from_slice(&text.as_bytes()[..WIDTH - start]);
+        LineNumber {
+            digits,
+            start,
+            value,
         }
     }
 
@@ -664,9 +900,74 @@ mod tests {
             if v % 997 == 1 || v < 12 || (v + 1) % 10_000 < 3 {
                 assert_eq!(n.bare(), v.to_string().as_bytes(), "{v}");
                 assert_eq!(n.padded(), format!("{v:>6}").as_bytes(), "{v}");
+                let mut m = LineNumber::at(v);
+                assert_eq!(m.bare(), n.bare());
+                m.increment();
+                assert_eq!(m.bare(), (v + 1).to_string().as_bytes());
             }
             n.increment();
         }
+        assert_eq!(
+            LineNumber::at(usize::MAX).bare(),
+            usize::MAX.to_string().as_bytes()
+        );
+    }
+
+    /// The threaded decode writes exactly what one decoder writes, whatever the chunking.
+    #[test]
+    fn parallel_output_is_the_sequential_output() {
+        let mut input = Vec::new();
+        let mut seed = 0x2014u64;
+        while input.len() < 3 * CHUNK + 12345 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            match seed % 7 {
+                0 => input.extend_from_slice(b"\r\n+SQNFOTA: 5,3,40\r\n"),
+                1 => input.extend_from_slice(
+                    format!(
+                        "\r\n+SQNDMST: \"dm\",101,\"REGISTERED\",86400,{}\r\n",
+                        seed % 90_000
+                    )
+                    .as_bytes(),
+                ),
+                2 => input.extend_from_slice(b"AT+CGSN\r\r\n015770000031766\r\n\r\nOK\r\n"),
+                3 => input.extend_from_slice(&seed.to_le_bytes()),
+                4 => input.extend_from_slice(b"+SQNFOTA: 3,8 // failure\n"),
+                5 => input.extend(std::iter::repeat_n(b'y', (seed % 6000) as usize)),
+                _ => input.extend_from_slice(b"\r> \n"),
+            }
+        }
+        input.extend_from_slice(b"+SQNFOTA: 8");
+        for json in [false, true] {
+            let (want, stats) = decode(&input, json);
+            for workers in [2, 3] {
+                let mut out = Vec::new();
+                let got = decode_parallel(&input[..], &mut out, json, workers).unwrap();
+                assert!(
+                    String::from_utf8(out).unwrap() == want,
+                    "workers {workers} json {json}"
+                );
+                assert_eq!(got.input_lines, stats.input_lines);
+                assert_eq!(got.decoded, stats.decoded);
+                assert_eq!(got.unknown, stats.unknown);
+                assert_eq!(got.overflows, stats.overflows);
+            }
+        }
+    }
+
+    /// A line longer than the parallel split allows is decoded in order, exactly.
+    #[test]
+    fn a_giant_line_switches_to_one_thread() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"+SQNFOTA: 5,3,10\r\n".repeat(100_000).as_slice());
+        input.extend(std::iter::repeat_n(b'z', MAX_CARRY + 3 * CHUNK));
+        input.extend_from_slice(b"\r\n+SQNFOTA: 5,3,20\r\n+SYSSTART\r\n");
+        let (want, _) = decode(&input, true);
+        let mut out = Vec::new();
+        decode_parallel(&input[..], &mut out, true, 2).unwrap();
+        assert!(String::from_utf8(out).unwrap() == want);
+        assert!(want.contains("\"event\":\"sysstart\""), "{want}");
     }
 
     #[test]
