@@ -163,3 +163,56 @@ fn a_port_that_cannot_be_opened_exits_4() {
     let o = term(&["term", "-p", "/dev/ryz014-no-such-port"], "AT\n");
     assert_eq!(o.status.code(), Some(4), "{}", both(&o));
 }
+
+/// On a terminal (util-linux `script` gives it one): rustyline reads the keys, the typed PSK
+/// command is shown redacted, and the history file holds only the redacted form, mode 0600.
+#[test]
+fn on_a_terminal_the_history_keeps_only_the_redacted_command() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: /usr/bin/script is not installed");
+        return;
+    }
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let command = format!("{} term -p {}", ryz014_bin().display(), sim.path);
+    let mut child = std::process::Command::new("/usr/bin/script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("RYZ014_HISTORY", &history)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start script");
+    let mut stdin = child.stdin.take().unwrap();
+    let keys = std::thread::spawn(move || {
+        for k in [
+            "ATI1\r".to_string(),
+            format!("{}\r", psk_command()),
+            "\x04".into(),
+        ] {
+            std::thread::sleep(std::time::Duration::from_millis(800));
+            let _ = stdin.write_all(k.as_bytes());
+            let _ = stdin.flush();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(800));
+    });
+    let o = wait_limited(child, common::RUN_LIMIT, "script ryz014 term");
+    keys.join().unwrap();
+    let screen = stdout(&o);
+    assert!(screen.contains("LR5.4.1.1-57857"), "{}", both(&o));
+    // The redacted form replaces the typed line on the screen.
+    assert!(screen.contains("\"0123…\""), "{screen}");
+    let saved = std::fs::read_to_string(&history).expect("history file");
+    assert_eq!(
+        saved.lines().collect::<Vec<_>>(),
+        [
+            "ATI1",
+            r#"AT+SQNDMCFG="standard","psk",100,"urn:imei:015770000031766","0123…""#
+        ],
+        "{saved}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&history).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

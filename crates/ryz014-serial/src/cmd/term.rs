@@ -159,7 +159,7 @@ fn interactive_loop(
         }
     }
     loop {
-        let line = match ed.readline(PROMPT) {
+        let typed = match ed.readline(PROMPT) {
             Ok(l) => l,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => return Ok(()),
@@ -170,15 +170,23 @@ fn interactive_loop(
                 ))
             }
         };
-        let line = line.trim();
+        let line = typed.trim();
         if line.is_empty() {
             continue;
         }
         let shown = redact_command_text(line);
         if shown != line {
-            // Replace the typed line left on the screen by its redacted form.
+            // Replace the typed line left on the screen (it may have wrapped over several rows)
+            // by its redacted form.
+            let cols = ed
+                .dimensions()
+                .map(|(c, _)| c)
+                .filter(|&c| c > 0)
+                .unwrap_or(80);
+            let width = PROMPT.chars().count() + typed.chars().count();
+            let rows = width.div_ceil(cols).max(1);
             let mut so = io::stdout().lock();
-            let _ = write!(so, "\x1b[1A\x1b[2K\r{PROMPT}{shown}\n");
+            let _ = write!(so, "\x1b[{rows}A\r\x1b[J{PROMPT}{shown}\n");
             let _ = so.flush();
         }
         let _ = ed.add_history_entry(shown.as_str());
