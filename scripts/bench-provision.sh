@@ -66,7 +66,7 @@ start_sims() {
         "$RYZ014_SIM" --time-scale 1 --boot-ms "$BOOT_MS" --attach-ms "$ATTACH_MS" \
             --imei "$(luhn "$(printf '%014d' $((35000000000000 + i)))")" >"$out" 2>"$WORK/sim-$i.err" &
         SIM_PIDS+=($!)
-        for _ in $(seq 500); do
+        for _ in $(seq 1500); do
             grep -q '^PTY ' "$out" 2>/dev/null && break
             sleep 0.02
         done
@@ -79,7 +79,7 @@ start_sims() {
     done
 }
 
-# provision_time N -> seconds for one `ryz014 provision` over N fresh simulators
+# provision_time N -> T: seconds for one `ryz014 provision` over N fresh simulators
 provision_time() {
     local n=$1 args=() p t0 t1
     start_sims "$n"
@@ -94,7 +94,7 @@ provision_time() {
     fi
     t1=$(date +%s.%N)
     stop_sims
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+    T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -106,8 +106,10 @@ echo "binaries: $RYZ014, $RYZ014_SIM; $RUNS run(s) per figure, median kept" >&2
 one=()
 eight=()
 for ((run = 1; run <= RUNS; run++)); do
-    one+=("$(provision_time 1)")
-    eight+=("$(provision_time 8)")
+    provision_time 1
+    one+=("$T")
+    provision_time 8
+    eight+=("$T")
     echo "run $run: 1 port ${one[-1]} s, 8 ports ${eight[-1]} s" >&2
 done
 ONE=$(printf '%s\n' "${one[@]}" | median)
