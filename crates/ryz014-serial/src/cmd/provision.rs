@@ -788,10 +788,10 @@ fn dry_run(
             .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
         out.event(&plan_event(port, &plan))?;
         out.say(&format!(
-            "Dry run on {port}: nothing is sent besides AT+CGSN, nothing is recorded."
+            "Dry run on {port}: only AT and AT+CGSN were sent; nothing is written to the modem or recorded."
         ))?;
         out.say(&format!(
-            "The secret shown is a sample: a fresh one is drawn when provisioning ({}).",
+            "The secret shown is a sample: the real run draws a fresh one and records it in {} first.",
             args.inventory.path.display()
         ))?;
         for line in plan.to_string().lines() {
