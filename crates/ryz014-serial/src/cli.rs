@@ -355,13 +355,6 @@ impl CliError {
         }
     }
 
-    pub fn not_implemented(command: &str) -> Self {
-        CliError::new(
-            Exit::Failed,
-            format!("`{command}` is not implemented yet in this build of ryz014"),
-        )
-    }
-
     fn output(e: io::Error) -> Self {
         CliError {
             exit: Exit::Failed,

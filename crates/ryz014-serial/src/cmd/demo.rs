@@ -9,7 +9,6 @@
 //! [`MAX_GAP`], so the boots, the attach, the download and the installation are visible yet the
 //! whole demo takes seconds.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -17,19 +16,18 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::io::AsyncRead;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressDrawTarget;
 use serde_json::json;
 
 use ryz014_core::client::Client;
-use ryz014_core::describe::explain;
-use ryz014_core::fota::{FotaPhase, FotaTracker};
-use ryz014_core::message::{BootEvent, Message};
-use ryz014_core::session::{self, MonitorEnd, MonitorEvent, Until};
+use ryz014_core::fota::FotaTracker;
+use ryz014_core::session::{self, MonitorEnd, Until};
 use ryz014_core::timer::{FuturesTimer, Sleep, Timer};
 use ryz014_serial::inventory::Inventory;
 use ryz014_sim::{FirmwareImage, SimConfig, SimHandle, SimStream};
 
 use crate::cli::{CliError, DemoArgs, Exit, Out};
+use crate::cmd::monitor::FotaView;
 use crate::cmd::provision::{log_wire, parse_profile, provision_modem, Job, PortResult, Reporter};
 
 /// The profile the demo provisions with (the repository's default Coiote profile).
@@ -141,139 +139,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The live FOTA view: a line per phase change, a download bar (or lines), JSON events.
-pub struct FotaView<'o> {
-    out: &'o Out,
-    start: Instant,
-    bar: Option<ProgressBar>,
-    last_progress: Option<u8>,
-}
-
-impl<'o> FotaView<'o> {
-    /// A view whose times count from `start`.
-    pub fn new(out: &'o Out, start: Instant) -> Self {
-        FotaView {
-            out,
-            start,
-            bar: None,
-            last_progress: None,
-        }
-    }
-
-    fn stamp(&self) -> String {
-        format!("{:>6.1} s", self.start.elapsed().as_secs_f64())
-    }
-
-    fn say(&self, line: &str) {
-        match &self.bar {
-            Some(b) => b.println(line),
-            None => {
-                let _ = self.out.say(line);
-            }
-        }
-    }
-
-    /// One event of `session::monitor`.
-    pub fn show(&mut self, ev: MonitorEvent<'_>) {
-        match ev {
-            MonitorEvent::Message(m) => {
-                self.out.debug(1, &format!("modem: {}", explain(m)));
-                if let Message::Boot { event } = m {
-                    let _ = self.out.event(&json!({
-                        "event": "boot",
-                        "t": self.start.elapsed().as_secs_f64(),
-                        "boot": match event {
-                            BootEvent::Shutdown => "shutdown",
-                            BootEvent::Sysstart => "sysstart",
-                        },
-                    }));
-                    if !self.out.json {
-                        self.say(&format!(
-                            "{}  {:<12} {}",
-                            self.stamp(),
-                            "↻ reboot",
-                            explain(m)
-                        ));
-                    }
-                }
-            }
-            MonitorEvent::Update(u) => {
-                let _ = self.out.event(&json!({
-                    "event": "fota",
-                    "t": self.start.elapsed().as_secs_f64(),
-                    "phase": u.phase.name(),
-                    "changed": u.changed,
-                    "progress": u.progress,
-                    "keep_powered": u.keep_powered,
-                    "done": u.done,
-                    "text": u.text,
-                }));
-                if self.out.json {
-                    return;
-                }
-                if u.phase == FotaPhase::Downloading {
-                    if let Some(p) = u.progress {
-                        self.progress(p);
-                    }
-                }
-                if u.changed || u.done {
-                    if u.phase != FotaPhase::Downloading {
-                        self.end_bar();
-                    }
-                    let power = if u.keep_powered {
-                        "  ⚡ keep powered"
-                    } else {
-                        ""
-                    };
-                    self.say(&format!(
-                        "{}  {:<12} {}{power}",
-                        self.stamp(),
-                        u.phase.name(),
-                        u.text
-                    ));
-                }
-            }
-        }
-    }
-
-    fn progress(&mut self, p: u8) {
-        if self.last_progress == Some(p) {
-            return;
-        }
-        self.last_progress = Some(p);
-        if std::io::stderr().is_terminal() && self.out.verbose == 0 {
-            let bar = self.bar.get_or_insert_with(|| {
-                let b = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "          download [{bar:32.green/blue}] {pos:>3} % {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                );
-                b
-            });
-            bar.set_position(u64::from(p));
-        } else {
-            let _ = self
-                .out
-                .say(&format!("{}  download     {p:>3} %", self.stamp()));
-        }
-    }
-
-    fn end_bar(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-impl Drop for FotaView<'_> {
-    fn drop(&mut self) {
-        self.end_bar();
     }
 }
 
@@ -392,7 +257,8 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             ),
         )?;
         let mut tracker = FotaTracker::new();
-        let mut view = FotaView::new(out, start);
+        // The same display as `ryz014 monitor`.
+        let mut view = FotaView::new(out);
         let real = || start.elapsed();
         let end = session::monitor(
             &mut client,
@@ -400,10 +266,13 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             real,
             Until::Idle,
             Duration::from_secs(60),
-            |ev| view.show(ev),
+            |ev| view.event(out, ev),
         )
         .await
         .map_err(|e| crate::cmd::provision::session_error(&e))?;
+        if let Some(e) = view.take_error() {
+            return Err(e);
+        }
         if end != MonitorEnd::Idle {
             return Err(CliError::new(
                 Exit::Timeout,
@@ -416,11 +285,7 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
                     &json!({"event": "dm_status", "registered": st.is_registered(),
                     "summary": st.summary()}),
                 )?;
-                out.say(&format!(
-                    "{:>6.1} s  lwm2m        {}",
-                    start.elapsed().as_secs_f64(),
-                    st.summary()
-                ))?;
+                out.say(&format!("{:>11}  {}", "lwm2m", st.summary()))?;
             }
             Err(e) => out.debug(1, &format!("AT+SQNDMST: {e}")),
         }
@@ -465,18 +330,21 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             real,
             Until::Installed,
             Duration::from_secs(300),
-            |ev| view.show(ev),
+            |ev| view.event(out, ev),
         )
         .await
         .map_err(|e| crate::cmd::provision::session_error(&e))?;
-        drop(view);
+        if let Some(e) = view.take_error() {
+            return Err(e);
+        }
+        view.summary(out, &tracker, end)?;
         match end {
             MonitorEnd::Installed => {}
             MonitorEnd::Failed => {
-                let cause = tracker
-                    .error()
-                    .map(|c| format!("{c:?}"))
-                    .unwrap_or_else(|| "no cause given".into());
+                let cause = tracker.error().map_or_else(
+                    || "no cause given".to_string(),
+                    |c| format!("cause {}: {}", c.cause, c.explanation),
+                );
                 return Err(CliError::new(
                     Exit::Failed,
                     format!("the simulated upgrade failed: {cause}"),
