@@ -184,13 +184,13 @@ fn nothing_in_time_exits_3() {
 
 #[test]
 fn nothing_in_time_in_json_is_an_error_event_with_exit_code_3() {
-    let sim = sim_with(None, &[]);
+    // A 10-minute hold-off (12 s of real time): the client cannot report idle in time.
+    let sim = sim_with(None, &["--hold-off", "600"]);
     let o = monitor(
         &["--json", "monitor", "-p", &sim.path, "--until", "idle"],
         "0.5",
         "10",
     );
-    // The client may report idle within 0.5 s (the hold-off is 1.2 s: it does not).
     assert_eq!(o.status.code(), Some(3), "{}", both(&o));
     let lines = json_lines(&o);
     let err = events(&lines, "error");
