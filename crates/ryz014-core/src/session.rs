@@ -148,11 +148,23 @@ where
         .execute(&Command::Cgsn)
         .await
         .map_err(|e| SessionError::client(STEP, WHAT, e))?;
-    let found = r.lines.iter().find_map(|m| match m {
-        Message::Imei { imei } => Some(imei.clone()),
-        Message::Unknown { raw } => Some(raw.trim().to_string()),
-        _ => None,
-    });
+    // The IMEI line itself; else a line of digits only (noise on the line is skipped).
+    let found = r
+        .lines
+        .iter()
+        .find_map(|m| match m {
+            Message::Imei { imei } => Some(imei.clone()),
+            _ => None,
+        })
+        .or_else(|| {
+            r.lines.iter().find_map(|m| match m {
+                Message::Unknown { raw } => {
+                    let t = raw.trim();
+                    (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.to_string())
+                }
+                _ => None,
+            })
+        });
     let Some(text) = found else {
         return Err(SessionError {
             step: STEP.into(),

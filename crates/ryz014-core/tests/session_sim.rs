@@ -256,3 +256,12 @@ fn the_device_initiated_upgrade_reports_progress_and_the_new_version() {
     assert!(!progress.is_empty());
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
 }
+
+#[test]
+fn the_imei_is_read_through_line_noise() {
+    for every in 1..=3 {
+        let (mut c, _h) = sim(&[&format!("garbage={every}")]);
+        let imei = block_on(session::read_imei(&mut c)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(imei.as_str(), SimConfig::default().imei);
+    }
+}

@@ -139,24 +139,6 @@ fn help_teaches_with_examples_and_exits_0() {
 }
 
 #[test]
-fn unwired_commands_say_so_with_exit_1() {
-    for args in [
-        &["info", "-p", "/dev/null"][..],
-        &["status"][..],
-        &["decode", "-"][..],
-        &["demo"][..],
-    ] {
-        let o = ryz014(args);
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
-        assert!(stderr(&o).contains("not implemented yet"), "{}", stderr(&o));
-    }
-    let o = ryz014(&["--json", "demo"]);
-    let events = json_lines(&o);
-    assert_eq!(events[0]["event"], "error");
-    assert_eq!(events[0]["exit_code"], 1);
-}
-
-#[test]
 fn ports_json_lists_ports_then_the_selection() {
     let o = ryz014(&["ports", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
