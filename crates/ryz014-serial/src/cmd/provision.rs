@@ -20,7 +20,6 @@ use ryz014_core::client::{Client, ClientError, WireEvent};
 use ryz014_core::command::Command;
 use ryz014_core::describe::explain;
 use ryz014_core::imei::Imei;
-use ryz014_core::message::Message;
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{self, FailureKind, ProvisionEvent, SessionError};
@@ -68,43 +67,16 @@ pub fn session_error(e: &SessionError) -> CliError {
     CliError::new(exit, e.to_string())
 }
 
-/// Reads the IMEI (`AT+CGSN`) and checks it (15 digits, Luhn). A line of line noise before the
-/// IMEI line is skipped: the IMEI line is the one that parses as an IMEI, or else the one made of
-/// digits only.
+/// Reads the IMEI (`AT+CGSN`) and checks it (15 digits, Luhn), skipping line noise; see
+/// [`session::read_imei`].
 pub async fn read_imei<R, W>(client: &mut Client<R, W>) -> Result<Imei, CliError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    const STEP: &str = "step `read-imei` (read the IMEI with AT+CGSN) failed";
-    let r = client
-        .execute(&Command::Cgsn)
+    session::read_imei(client)
         .await
-        .map_err(|e| crate::cmd::connect::client_error(STEP, &e))?;
-    let typed = r.lines.iter().find_map(|m| match m {
-        Message::Imei { imei } => Some(imei.clone()),
-        _ => None,
-    });
-    let digits = || {
-        r.lines.iter().find_map(|m| match m {
-            Message::Unknown { raw }
-                if !raw.trim().is_empty() && raw.trim().bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                Some(raw.trim().to_string())
-            }
-            _ => None,
-        })
-    };
-    let Some(text) = typed.or_else(digits) else {
-        return Err(CliError::new(
-            Exit::Failed,
-            format!(
-                "{STEP}: the modem answered OK without an IMEI line ({} other line(s))",
-                r.lines.len()
-            ),
-        ));
-    };
-    Imei::parse(&text).map_err(|e| CliError::new(Exit::Failed, format!("{STEP}: {e}")))
+        .map_err(|e| session_error(&e))
 }
 
 /// Asks for numeric `+CME ERROR: <n>` answers (`AT+CMEE=1`), so that a refusal names its cause.
