@@ -17,6 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::io::{self, BufWriter, Read, Write};
+use std::rc::Rc;
 use std::sync::mpsc;
 
 use ryz014_core::describe::{decode_record, explain, redact_command_text};
@@ -352,7 +353,12 @@ struct Decoder {
     /// Raw input line (with its line end) → what the framer, the parser and the explanation made
     /// of it (the printed forms, minus the line number). Real captures repeat the same few
     /// hundred lines millions of times; each distinct line goes through the pipeline once.
-    cache: HashMap<Box<[u8]>, Replay, BuildHasherDefault<LineHasher>>,
+    cache: HashMap<Rc<[u8]>, u32, BuildHasherDefault<LineHasher>>,
+    /// The cached lines; the cache maps a line to its index here.
+    entries: Vec<Replay>,
+    /// The entry of the previous non-blank line, if it was cached: captures repeat whole
+    /// sequences, so the line that followed it last time is tried first, without hashing.
+    prev: Option<u32>,
     /// Fingerprints of lines seen once (direct-mapped): a line enters the cache at its second
     /// sighting, so that lines seen once (changing timers, noise) cost no cache memory.
     seen_once: Vec<u64>,
@@ -360,6 +366,10 @@ struct Decoder {
 
 /// What one input line printed, minus its line numbers.
 struct Replay {
+    /// The raw line, line end included.
+    key: Rc<[u8]>,
+    /// The entry of the line that followed this one last time.
+    next: Option<u32>,
     /// The printed forms of the line's frame events (usually one; none for a blank line),
     /// separated by NUL (which no framed line and no explanation holds).
     tails: Box<str>,
@@ -409,6 +419,8 @@ impl Decoder {
             },
             at_line_start: true,
             cache: HashMap::default(),
+            entries: Vec::new(),
+            prev: None,
             seen_once: vec![0; SEEN_ONCE_SLOTS],
         }
     }
@@ -424,6 +436,7 @@ impl Decoder {
         self.sink.line_no = LineNumber::at(line);
         self.sink.line_open = false;
         self.sink.stats = DecodeStats::default();
+        self.prev = None;
     }
 
     /// Feeds a block: one input line at a time, so that every event knows its line number.
@@ -442,6 +455,23 @@ impl Decoder {
                     self.next_line();
                     continue;
                 }
+                // The line that followed the previous one last time, compared in place: its key
+                // ends with `\n`, so a matching prefix is exactly that whole line.
+                let predicted = self
+                    .prev
+                    .and_then(|p| self.entries.get(p as usize))
+                    .and_then(|e| e.next);
+                if let Some(i) = predicted {
+                    if let Some(e) = self.entries.get(i as usize) {
+                        if block.starts_with(&e.key) {
+                            self.sink.replay(e, output)?;
+                            block = &block[e.key.len()..];
+                            self.prev = Some(i);
+                            self.next_line();
+                            continue;
+                        }
+                    }
+                }
             }
             let (piece, rest, ends_line) = match memchr::memchr(b'\n', block) {
                 Some(i) => (&block[..=i], &block[i + 1..], true),
@@ -449,12 +479,19 @@ impl Decoder {
             };
             let cacheable = ends_line && self.at_line_start && piece.len() <= CACHE_MAX_LINE;
             if cacheable {
-                if let Some(r) = self.cache.get(piece) {
-                    self.sink.replay(r, output)?;
+                if let Some(&i) = self.cache.get(piece) {
+                    if let Some(e) = self.entries.get(i as usize) {
+                        self.sink.replay(e, output)?;
+                    }
+                    if let Some(p) = self.prev.and_then(|p| self.entries.get_mut(p as usize)) {
+                        p.next = Some(i);
+                    }
+                    self.prev = Some(i);
                     self.next_line();
                     block = rest;
                     continue;
                 }
+                self.prev = None;
                 let hash = self.cache.hasher().hash_one(piece);
                 let slot = (hash as usize) & (SEEN_ONCE_SLOTS - 1);
                 if self.seen_once[slot] != hash {
@@ -472,19 +509,23 @@ impl Decoder {
                     sink.recorded_unknown = 0;
                     self.framer.push(piece, |ev| sink.event(ev, output));
                     sink.recording = false;
-                    if self.cache.len() >= CACHE_MAX_ENTRIES {
+                    if self.entries.len() >= CACHE_MAX_ENTRIES {
                         self.cache.clear();
+                        self.entries.clear();
                     }
-                    self.cache.insert(
-                        piece.into(),
-                        Replay {
-                            tails: sink.recorded.as_str().into(),
-                            count: sink.recorded_count,
-                            unknown: sink.recorded_unknown,
-                        },
-                    );
+                    let key: Rc<[u8]> = piece.into();
+                    let index = self.entries.len() as u32;
+                    self.entries.push(Replay {
+                        key: Rc::clone(&key),
+                        next: None,
+                        tails: sink.recorded.as_str().into(),
+                        count: sink.recorded_count,
+                        unknown: sink.recorded_unknown,
+                    });
+                    self.cache.insert(key, index);
                 }
             } else {
+                self.prev = None;
                 self.sink.stats.pipeline_lines += 1;
                 let sink = &mut self.sink;
                 self.framer.push(piece, |ev| sink.event(ev, output));
