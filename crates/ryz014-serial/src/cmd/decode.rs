@@ -141,6 +141,8 @@ const MAX_CARRY: usize = 8 << 20;
 /// A chunk of whole input lines for a worker.
 struct Job {
     data: Vec<u8>,
+    /// A buffer for the output (recycled: fresh pages cost page faults).
+    out: Vec<u8>,
     first_line: usize,
     /// The end of the input (the chunk may end without `\n`).
     last: bool,
@@ -189,7 +191,8 @@ fn decode_parallel<R: Read, W: Write>(
             scope.spawn(move || {
                 let mut decoder = Decoder::new(json);
                 while let Ok(job) = job_rx.recv() {
-                    let mut out = Vec::with_capacity(job.data.len() * 4);
+                    let mut out = job.out;
+                    out.clear();
                     decoder.restart_at(job.first_line);
                     // Writing to a Vec cannot fail.
                     let _ = decoder.push(&job.data, &mut out);
@@ -227,6 +230,9 @@ fn decode_parallel<R: Read, W: Write>(
             let mut data = done.data;
             data.clear();
             spare.push(data);
+            let mut out = done.out;
+            out.clear();
+            spare.push(out);
             Ok(())
         };
         let mut carry: Vec<u8> = Vec::with_capacity(CHUNK + READ_BLOCK);
@@ -268,6 +274,7 @@ fn decode_parallel<R: Read, W: Write>(
                     }
                     let job = Job {
                         data,
+                        out: spare.pop().unwrap_or_default(),
                         first_line: line,
                         last: false,
                     };
@@ -305,6 +312,7 @@ fn decode_parallel<R: Read, W: Write>(
                 }
                 let job = Job {
                     data: carry,
+                    out: spare.pop().unwrap_or_default(),
                     first_line: line,
                     last: true,
                 };
