@@ -17,7 +17,7 @@
 
   const config = Object.assign(
     {
-      imei: '353760102345672', // 15 digits, valid Luhn check digit
+      imei: '353760102345677', // 15 digits, valid Luhn check digit
       ue: 'UE5.4.1.0-57857',
       firmware: '5.4.1.0-57857',
       operatorMode: 'standard',

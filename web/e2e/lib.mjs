@@ -2,7 +2,7 @@
 // playwright-core, opening the page (optionally with the fake Web Serial port), screenshots,
 // polling. `run.mjs` serves the Trunk-built page and passes its address in E2E_BASE_URL.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -123,4 +123,27 @@ export function storageDump(page) {
     }
     return all.join('\n');
   });
+}
+
+/**
+ * Wraps a test body: on failure, saves a screenshot and the page's text next to the other
+ * screenshots (`<prefix>-FAILED-<name>.png/.txt`) before passing the error on.
+ */
+export function guarded(getPage, prefix, name, body) {
+  return async (t) => {
+    try {
+      await body(t);
+    } catch (e) {
+      const page = getPage();
+      if (page) {
+        mkdirSync(SHOTS, { recursive: true });
+        const base = path.join(SHOTS, `${prefix}-FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`);
+        await page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => {});
+        const text = await pageText(page).catch(() => '');
+        writeFileSync(`${base}.txt`, text);
+        e.message += `\n(page screenshot and text: ${base}.png/.txt)`;
+      }
+      throw e;
+    }
+  };
 }

@@ -7,7 +7,7 @@
 // an index.html. Screenshots: $E2E_SCREENSHOTS (default <repo>/target/e2e-screenshots).
 // Prints libtest's summary line ("test result: ok. N passed; M failed") for scripts/test-all.sh.
 
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,11 @@ dist = path.resolve(dist);
 if (files.length === 0) {
   for (const f of readdirSync(here).sort()) if (f.endsWith('.test.mjs')) files.push(path.join(here, f));
 }
+
+// Fresh screenshots for this run.
+const shots = process.env.E2E_SCREENSHOTS || path.join(repo, 'target', 'e2e-screenshots');
+process.env.E2E_SCREENSHOTS = shots;
+rmSync(shots, { recursive: true, force: true });
 
 // ------------------------------------------------------------------ a tiny static server
 const TYPES = {

@@ -5,9 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { button, field, launch, openPage, pageText, shot, storageDump, until } from './lib.mjs';
+import { button, field, guarded, launch, openPage, pageText, shot, storageDump, until } from './lib.mjs';
 
-const IMEI = '353760102345672';
+const IMEI = '353760102345677';
 const URI = 'coaps://bootstrap.example.test:5684';
 const SERVER_ID = '321';
 const HOLD_OFF = '45';
@@ -32,7 +32,12 @@ after(async () => {
   await browser?.close();
 });
 
-test('"Connect modem" opens the port and talks AT', async () => {
+/** A test whose failure leaves a screenshot and the page's text behind. */
+function check(name, body) {
+  test(name, guarded(() => page, 'serial', name, body));
+}
+
+check('"Connect modem" opens the port and talks AT', async () => {
   await shot(page, 'serial', 'start');
   assert.doesNotMatch(await pageText(page), /not supported|unsupported/i, 'the page saw navigator.serial');
   await button(page, 'Connect modem').click();
@@ -48,7 +53,7 @@ test('"Connect modem" opens the port and talks AT', async () => {
   await shot(page, 'serial', 'connected');
 });
 
-test('provisioning writes exactly the note\'s commands', async () => {
+check('provisioning writes exactly the note\'s commands', async () => {
   await field(page, 'Bootstrap server URI').fill(URI);
   await field(page, 'Server ID').fill(SERVER_ID);
   await field(page, 'Hold-off (s)').fill(HOLD_OFF);
@@ -123,7 +128,7 @@ test('provisioning writes exactly the note\'s commands', async () => {
   assert.deepEqual(pageErrors, [], 'uncaught page errors');
 });
 
-test('unplugging shows a banner and a safe state', async () => {
+check('unplugging shows a banner and a safe state', async () => {
   await page.evaluate(() => window.__fakeSerial.unplug());
   await until('a disconnect banner', async () => /disconnect|unplug|lost/i.test(await pageText(page)), {
     timeout: 15_000,
