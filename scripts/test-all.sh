@@ -299,6 +299,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 DIST=""
+BUDGET_ERROR=""
 if [ "$WEB_CRATE" = 1 ]; then
   step "5  trunk build --release (web page; budget 350 KB gzipped wasm+JS)"
   # The root Trunk.toml points at web/index.html; its [build] dist says where the page goes.
@@ -319,7 +320,11 @@ if [ "$WEB_CRATE" = 1 ]; then
   BUDGET=350000
   WEB_SIZE="$(awk -v t="$total" 'BEGIN { printf "%.1f KB", t / 1000 }') gzipped wasm+JS (budget 350 KB)"
   echo "web page: $WEB_SIZE"
-  [ "$total" -le "$BUDGET" ] || die "the web page is $total bytes gzipped, over the budget of $BUDGET"
+  if [ "$total" -gt "$BUDGET" ]; then
+    # Reported (and failing the run) after the end-to-end tests, which still tell us something.
+    BUDGET_ERROR="the web page is $total bytes gzipped (wasm+JS), over the budget of $BUDGET bytes"
+    echo "test-all: ERROR: $BUDGET_ERROR (the run fails after the end-to-end tests)" >&2
+  fi
 else
   echo
   echo "=== 5  trunk build: web page (web/Cargo.toml + web/index.html) not present yet"
@@ -330,11 +335,15 @@ fi
 if [ "$E2E" = 1 ] && [ -n "$DIST" ]; then
   step "6  browser end-to-end tests (web/e2e, playwright-core + Chromium)"
   export E2E_SCREENSHOTS="${CARGO_TARGET_DIR:-$ROOT/target}/e2e-screenshots"
-  rm -rf "$E2E_SCREENSHOTS"
   run_tests "browser end-to-end (web/e2e)" node web/e2e/run.mjs --dist "$DIST"
   echo "screenshots: $E2E_SCREENSHOTS"
 else
   echo
   echo "=== 6  browser end-to-end: not present yet (needs web/e2e and a built web page)"
   SKIPPED+=("browser end-to-end tests (web/e2e on the built page)")
+fi
+
+if [ -n "$BUDGET_ERROR" ]; then
+  step "5b web page size budget"
+  die "$BUDGET_ERROR"
 fi
