@@ -7,6 +7,7 @@
 use std::fmt;
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{json, Value};
@@ -119,9 +120,16 @@ Examples:
         /// The port.
         #[command(flatten)]
         port: PortArgs,
-        /// Stop (exit 0) when the upgrade reaches this point; `failed` exits 1 when it fails.
+        /// Stop when the upgrade gets here: exit 0 when it does, 1 when the upgrade ends the other
+        /// way (e.g. `--until installed` and `+SQNFOTA: 3,8`). Without it: watch until an upgrade ends.
         #[arg(long, value_enum)]
         until: Option<Until>,
+        /// Give up (exit 3) after this many seconds without reaching the end.
+        #[arg(long, value_name = "SECS", default_value = "2592000", value_parser = parse_secs)]
+        timeout: Duration,
+        /// How long to keep trying to re-open a port that vanished (exit 4 after that).
+        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        reopen_timeout: Duration,
     },
 
     /// Show the modem's current registration and FOTA state once.
@@ -142,13 +150,29 @@ Examples:
         /// Where the modem downloads the image from (http:// or https://).
         #[arg(long, value_name = "URL")]
         url: String,
+        /// Give up (exit 3) when the upgrade has not ended after this many seconds.
+        #[arg(long, value_name = "SECS", default_value = "3600", value_parser = parse_secs)]
+        timeout: Duration,
+        /// Seconds between two status reads (`AT+SQNSUPGRADE?`).
+        #[arg(long, value_name = "SECS", default_value = "0.5", value_parser = parse_positive_secs)]
+        poll: Duration,
     },
 
     /// An interactive AT terminal that explains every notification in plain words.
     #[command(after_help = "\
 Examples:
-  ryz014 term -p /dev/ttyUSB0")]
-    Term(PortArgs),
+  ryz014 term -p /dev/ttyUSB0
+
+Environment: RYZ014_HISTORY names the history file (default ~/.ryz014_history; empty: none).
+Secrets typed in AT+SQNDMCFG are stored redacted; the file is created with mode 0600.")]
+    Term {
+        /// The port.
+        #[command(flatten)]
+        port: PortArgs,
+        /// Seconds a command may take before the console stops waiting for its answer.
+        #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_positive_secs)]
+        timeout: Duration,
+    },
 
     /// Explain a captured AT log (a file, or `-` for standard input) line by line.
     #[command(after_help = "\
@@ -309,6 +333,22 @@ pub enum Until {
     Failed,
 }
 
+/// Seconds (decimals allowed) as a duration: 0 up to about 31 years.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1e9).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        _ => Err("seconds must be a number in 0..=1000000000 (decimals allowed)".to_string()),
+    }
+}
+
+/// Like [`parse_secs`], but more than zero.
+fn parse_positive_secs(s: &str) -> Result<Duration, String> {
+    match parse_secs(s) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("seconds must be a number greater than 0, at most 1000000000".to_string()),
+    }
+}
+
 fn parse_baud(s: &str) -> Result<Baud, String> {
     if s.eq_ignore_ascii_case("auto") {
         return Ok(Baud::Auto);
@@ -464,10 +504,20 @@ pub fn run(cli: Cli, out: &Out) -> Result<(), CliError> {
         }) => cmd_inventory_export(&inventory, format, file, out),
         Command::Info(args) => crate::cmd::info::run(&args, out),
         Command::Provision(args) => crate::cmd::provision::run(&args, out),
-        Command::Monitor { port, until } => crate::cmd::monitor::run(&port, until, out),
+        Command::Monitor {
+            port,
+            until,
+            timeout,
+            reopen_timeout,
+        } => crate::cmd::monitor::run(&port, until, timeout, reopen_timeout, out),
         Command::Status(args) => crate::cmd::status::run(&args, out),
-        Command::Upgrade { port, url } => crate::cmd::upgrade::run(&port, &url, out),
-        Command::Term(args) => crate::cmd::term::run(&args, out),
+        Command::Upgrade {
+            port,
+            url,
+            timeout,
+            poll,
+        } => crate::cmd::upgrade::run(&port, &url, timeout, poll, out),
+        Command::Term { port, timeout } => crate::cmd::term::run(&port, timeout, out),
         Command::Decode { file } => crate::cmd::decode::run(&file, out),
         Command::Demo(args) => crate::cmd::demo::run(&args, out),
     }
@@ -656,5 +706,17 @@ mod tests {
         let e = parse_baud("99").unwrap_err();
         assert!(e.contains("1200..=4000000"), "{e}");
         assert!(parse_baud("fast").is_err());
+    }
+
+    #[test]
+    fn seconds_accept_decimals_and_name_the_range() {
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_secs("0"), Ok(Duration::ZERO));
+        for bad in ["-1", "NaN", "inf", "1e10", "soon"] {
+            let e = parse_secs(bad).unwrap_err();
+            assert!(e.contains("0..=1000000000"), "{bad}: {e}");
+        }
+        assert!(parse_positive_secs("0").is_err());
+        assert_eq!(parse_positive_secs("3600"), Ok(Duration::from_secs(3600)));
     }
 }

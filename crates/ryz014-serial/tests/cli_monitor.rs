@@ -41,11 +41,10 @@ fn sim_with(image: Option<&str>, extra: &[&str]) -> Sim {
     Sim::start(&args)
 }
 
-/// Runs `ryz014 <args>` with the monitor's limits set by environment.
+/// Runs `ryz014 <args>` with the monitor's limits (`--timeout`, `--reopen-timeout`).
 fn monitor(args: &[&str], timeout_secs: &str, reopen_secs: &str) -> std::process::Output {
     let child = ryz014_command(args)
-        .env("RYZ014_MONITOR_TIMEOUT", timeout_secs)
-        .env("RYZ014_REOPEN_TIMEOUT", reopen_secs)
+        .args(["--timeout", timeout_secs, "--reopen-timeout", reopen_secs])
         .spawn()
         .expect("start ryz014");
     wait_limited(child, RUN_LIMIT, &format!("ryz014 {}", args.join(" ")))
@@ -227,8 +226,7 @@ fn a_power_loss_during_the_installation_is_survived() {
 fn a_port_that_vanishes_for_good_exits_4() {
     let sim = sim_with(None, &[]);
     let child = ryz014_command(&["monitor", "-p", &sim.path, "--until", "installed"])
-        .env("RYZ014_MONITOR_TIMEOUT", "60")
-        .env("RYZ014_REOPEN_TIMEOUT", "1")
+        .args(["--timeout", "60", "--reopen-timeout", "1"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start ryz014");
@@ -255,8 +253,7 @@ fn a_port_that_comes_back_is_reopened_and_the_watch_goes_on() {
     std::os::unix::fs::symlink(&first.path, &link).unwrap();
     let link_str = link.to_str().unwrap().to_string();
     let mut child = ryz014_command(&["monitor", "-p", &link_str, "--until", "installed"])
-        .env("RYZ014_MONITOR_TIMEOUT", "90")
-        .env("RYZ014_REOPEN_TIMEOUT", "30")
+        .args(["--timeout", "90", "--reopen-timeout", "30"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start ryz014");

@@ -36,12 +36,9 @@ fn sim() -> Sim {
     ])
 }
 
-fn upgrade(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+fn upgrade(args: &[&str], extra: &[&str]) -> std::process::Output {
     let mut cmd = ryz014_command(args);
-    cmd.env("RYZ014_UPGRADE_POLL", "0.3");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    cmd.args(["--poll", "0.3"]).args(extra);
     let child = cmd.spawn().expect("start ryz014");
     wait_limited(child, RUN_LIMIT, &format!("ryz014 {}", args.join(" ")))
 }
@@ -134,7 +131,7 @@ fn an_upgrade_slower_than_the_limit_exits_3() {
     let sim = sim();
     let o = upgrade(
         &["upgrade", "-p", &sim.path, "--url", GOOD],
-        &[("RYZ014_UPGRADE_TIMEOUT", "1")],
+        &["--timeout", "1"],
     );
     assert_eq!(o.status.code(), Some(3), "{}", both(&o));
     assert!(

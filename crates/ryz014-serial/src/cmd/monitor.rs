@@ -10,10 +10,9 @@
 //! soon as it is back and the watch goes on with the same tracker; if it does not come back in
 //! time the command exits 4.
 //!
-//! Limits (until the command line has flags for them): `RYZ014_MONITOR_TIMEOUT` (seconds; default
-//! 30 days, the longest FOTA timer) bounds the watch (exit 3 when it passes with nothing
-//! conclusive); `RYZ014_REOPEN_TIMEOUT` (seconds; default 60) bounds the wait for a vanished
-//! port (exit 4).
+//! Limits: `--timeout` (seconds; default 30 days, the longest FOTA timer) bounds the watch (exit 3
+//! when it passes with nothing conclusive); `--reopen-timeout` (seconds; default 60) bounds the
+//! wait for a vanished port (exit 4).
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -29,19 +28,8 @@ use serde_json::{json, Value};
 use crate::cli::{CliError, Exit, Out, PortArgs, Until};
 use crate::cmd::connect::{self, SerialClient};
 
-/// Default bound on the whole watch: 30 days, the longest FOTA timer (note §6.1).
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
-/// Default wait for a vanished port to come back.
-const DEFAULT_REOPEN: Duration = Duration::from_secs(60);
 /// Pause between two attempts to open a vanished port.
 const REOPEN_EVERY: Duration = Duration::from_millis(250);
-
-/// A duration in seconds from the environment variable `name`, if set and valid.
-pub fn env_duration(name: &str) -> Option<Duration> {
-    let v = std::env::var(name).ok()?;
-    let secs: f64 = v.trim().parse().ok()?;
-    (secs.is_finite() && (0.0..1e9).contains(&secs)).then(|| Duration::from_secs_f64(secs))
-}
 
 /// The live display of an upgrade: words (with a progress bar on a terminal) or JSON events.
 pub struct FotaView {
@@ -275,10 +263,14 @@ impl FotaView {
 }
 
 /// Runs `monitor`.
-pub fn run(args: &PortArgs, until: Option<Until>, out: &Out) -> Result<(), CliError> {
+pub fn run(
+    args: &PortArgs,
+    until: Option<Until>,
+    timeout: Duration,
+    reopen: Duration,
+    out: &Out,
+) -> Result<(), CliError> {
     let (client, path) = connect::open_client(args, out)?;
-    let timeout = env_duration("RYZ014_MONITOR_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
-    let reopen = env_duration("RYZ014_REOPEN_TIMEOUT").unwrap_or(DEFAULT_REOPEN);
     block_on(watch(client, &path, args, until, timeout, reopen, out))
 }
 

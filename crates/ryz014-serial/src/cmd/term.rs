@@ -14,7 +14,7 @@
 //! at a time and, in between, keeps reading notifications.
 //!
 //! Environment: `RYZ014_HISTORY` (a history file; default `~/.ryz014_history` on a terminal,
-//! empty for none), `RYZ014_TERM_TIMEOUT` (seconds a command may take; default 10).
+//! empty for none); `--timeout` (seconds a command may take; default 10).
 
 use std::cell::RefCell;
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -34,10 +34,7 @@ use serde_json::{json, Value};
 
 use crate::cli::{CliError, Exit, Out, PortArgs};
 use crate::cmd::connect;
-use crate::cmd::monitor::env_duration;
 
-/// How long a command may take by default.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the worker checks for a typed command while it reads notifications.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// How long notifications are still shown after the end of piped input.
@@ -59,11 +56,8 @@ enum Reply {
 }
 
 /// Runs `term`.
-pub fn run(args: &PortArgs, out: &Out) -> Result<(), CliError> {
+pub fn run(args: &PortArgs, timeout: Duration, out: &Out) -> Result<(), CliError> {
     let interactive = io::stdin().is_terminal() && io::stdout().is_terminal() && !out.json;
-    let timeout = env_duration("RYZ014_TERM_TIMEOUT")
-        .filter(|d| !d.is_zero())
-        .unwrap_or(DEFAULT_TIMEOUT);
     let mut editor = if interactive {
         Some(DefaultEditor::new().map_err(|e| {
             CliError::new(Exit::Failed, format!("cannot start the line editor: {e}"))

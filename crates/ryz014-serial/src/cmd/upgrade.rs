@@ -6,9 +6,8 @@
 //! `--json`), the version before and after, and a failure in words (the `+CME ERROR` 528..=533
 //! texts of the core).
 //!
-//! Limits (until the command line has flags for them): `RYZ014_UPGRADE_TIMEOUT` (seconds;
-//! default 3600) bounds the whole upgrade (exit 3), `RYZ014_UPGRADE_POLL` (seconds; default 0.5)
-//! is the status polling period.
+//! Limits: `--timeout` (seconds; default 3600) bounds the whole upgrade (exit 3); `--poll`
+//! (seconds; default 0.5) is the status polling period.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -23,12 +22,6 @@ use serde_json::json;
 
 use crate::cli::{CliError, Exit, Out, PortArgs};
 use crate::cmd::connect::{self, SerialClient};
-use crate::cmd::monitor::env_duration;
-
-/// Default bound on the whole upgrade.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
-/// Default status polling period.
-const DEFAULT_POLL: Duration = Duration::from_millis(500);
 
 /// How long to wait for the network before starting (the modem refuses the upgrade unattached).
 const ATTACH_WAIT: Duration = Duration::from_secs(60);
@@ -69,12 +62,14 @@ async fn wait_attached(
 }
 
 /// Runs `upgrade`.
-pub fn run(args: &PortArgs, url: &str, out: &Out) -> Result<(), CliError> {
+pub fn run(
+    args: &PortArgs,
+    url: &str,
+    timeout: Duration,
+    poll: Duration,
+    out: &Out,
+) -> Result<(), CliError> {
     let (client, path) = connect::open_client(args, out)?;
-    let timeout = env_duration("RYZ014_UPGRADE_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
-    let poll = env_duration("RYZ014_UPGRADE_POLL")
-        .filter(|d| !d.is_zero())
-        .unwrap_or(DEFAULT_POLL);
     block_on(upgrade(client, &path, url, poll, timeout, out))
 }
 
