@@ -301,6 +301,8 @@ pub struct App {
     images_served: u32,
     server_note: Option<String>,
     pending_query: Option<String>,
+    pending_image: Option<ImageKind>,
+    ticking: bool,
     fota: FotaTracker,
     log: Rc<RefCell<Vec<LogLine>>>,
     log_dirty: Rc<Cell<bool>>,
@@ -650,49 +652,88 @@ impl App {
             );
             return;
         };
-        let endpoint = sim.endpoint();
-        self.images_served += 1;
-        let version = format!("5.4.1.1-{}", 57_900 + self.images_served);
-        let image = match self.image {
-            ImageKind::Good => FirmwareImage::good(version.clone()),
-            ImageKind::Wrong => FirmwareImage::wrong(version.clone()),
-        };
-        match sim.schedule_firmware(&endpoint, image) {
-            Ok(()) => {
-                self.server_note = Some(format!(
-                    "Image {version} ({}) scheduled for {endpoint}; asking the modem to check for it…",
-                    if self.image == ImageKind::Good {
-                        "good"
-                    } else {
-                        "wrong"
-                    }
-                ));
-                self.note(format!("server: image {version} scheduled for {endpoint}"));
-                let start = self.pending_query.is_none();
-                self.pending_query = Some(endpoint);
-                if start {
-                    ctx.link().send_message(Msg::ServerTick);
-                }
-            }
-            Err(ServerError::UnknownDevice(_)) => {
-                self.server_note = Some(
-                    "The simulated server does not know this modem yet: provision it first (that registers it on the server, as importing the CSV into Coiote does)."
-                        .into(),
-                );
-            }
-            Err(e) => self.server_note = Some(format!("server: {e}")),
+        if sim.device_status(&sim.endpoint()).is_none() {
+            self.server_note = Some(
+                "The simulated server does not know this modem yet: provision it first (that registers it on the server, as importing the CSV into Coiote does)."
+                    .into(),
+            );
+            return;
+        }
+        self.pending_image = Some(self.image);
+        self.pending_query = None;
+        if !self.ticking {
+            self.ticking = true;
+            ctx.link().send_message(Msg::ServerTick);
         }
     }
 
+    /// Puts the chosen image on the server once the modem's current upgrade (if any) is over.
+    fn place_image(&mut self, sim: &SimControl, kind: ImageKind) -> Result<bool, String> {
+        if upgrade_in_progress(&self.fota) {
+            self.server_note = Some(
+                "An upgrade is still running on the modem; the new image goes on the server once it ends…"
+                    .into(),
+            );
+            return Ok(false);
+        }
+        let endpoint = sim.endpoint();
+        self.images_served += 1;
+        let version = format!("5.4.1.1-{}", 57_900 + self.images_served);
+        let (image, word) = match kind {
+            ImageKind::Good => (FirmwareImage::good(version.clone()), "good"),
+            ImageKind::Wrong => (FirmwareImage::wrong(version.clone()), "wrong"),
+        };
+        sim.schedule_firmware(&endpoint, image)
+            .map_err(|e| format!("server: {e}"))?;
+        self.server_note = Some(format!(
+            "Image {version} ({word}) scheduled for {endpoint}; asking the modem to check for it…"
+        ));
+        self.note(format!(
+            "server: image {version} ({word}) scheduled for {endpoint}"
+        ));
+        self.pending_query = Some(endpoint);
+        Ok(true)
+    }
+
     fn server_tick(&mut self, ctx: &Context<Self>) {
-        let Some(endpoint) = self.pending_query.clone() else {
-            return;
-        };
         let Some(sim) = self.link.as_ref().and_then(|l| l.sim().cloned()) else {
+            self.pending_image = None;
             self.pending_query = None;
+            self.ticking = false;
             return;
         };
-        let retry = match sim.network_query(&endpoint) {
+        if let Some(kind) = self.pending_image {
+            match self.place_image(&sim, kind) {
+                Ok(true) => self.pending_image = None,
+                Ok(false) => {}
+                Err(e) => {
+                    self.server_note = Some(e);
+                    self.pending_image = None;
+                }
+            }
+        }
+        let retry = if self.pending_image.is_some() {
+            true
+        } else if let Some(endpoint) = self.pending_query.clone() {
+            self.query(&sim, &endpoint)
+        } else {
+            false
+        };
+        if retry {
+            let scope = ctx.link().clone();
+            spawn_local(async move {
+                sleep(Duration::from_millis(500)).await;
+                scope.send_message(Msg::ServerTick);
+            });
+        } else {
+            self.pending_query = None;
+            self.ticking = false;
+        }
+    }
+
+    /// Asks the device to check now; `true` to ask again later.
+    fn query(&mut self, sim: &SimControl, endpoint: &str) -> bool {
+        match sim.network_query(endpoint) {
             Ok(()) => {
                 self.server_note = Some(
                     "The server asked the modem's FOTA client to check for the image now (note §4.5.1.2)."
@@ -716,15 +757,6 @@ impl App {
                 self.server_note = Some(format!("server: {e}"));
                 false
             }
-        };
-        if retry {
-            let scope = ctx.link().clone();
-            spawn_local(async move {
-                sleep(Duration::from_millis(500)).await;
-                scope.send_message(Msg::ServerTick);
-            });
-        } else {
-            self.pending_query = None;
         }
     }
 
@@ -797,6 +829,8 @@ impl Component for App {
             images_served: 0,
             server_note: None,
             pending_query: None,
+            pending_image: None,
+            ticking: false,
             fota: FotaTracker::new(),
             log: Rc::new(RefCell::new(Vec::new())),
             log_dirty: Rc::new(Cell::new(false)),
@@ -878,6 +912,7 @@ impl Component for App {
                 }
                 self.prov_running = false;
                 self.pending_query = None;
+                self.pending_image = None;
                 self.term_busy = false;
             }
             Msg::Lost(id, reason) => {
@@ -898,6 +933,7 @@ impl Component for App {
                 ));
                 self.prov_running = false;
                 self.pending_query = None;
+                self.pending_image = None;
                 self.term_busy = false;
             }
             Msg::RefreshInfo => self.refresh_info(ctx),
@@ -1282,7 +1318,7 @@ impl App {
                         { row("LwM2M registration", text_or_dash(reg.or_else(|| i.registration_error_text()))) }
                     </dl>
                     if !i.errors.is_empty() {
-                        <details><summary>{ format!("{} read(s) failed", i.errors.len()) }</summary>
+                        <details><summary>{ format!("{} value(s) could not be read (details)", i.errors.len()) }</summary>
                             <ul>{ for i.errors.iter().map(|e| html! { <li>{ e.clone() }</li> }) }</ul>
                         </details>
                     }
@@ -1676,6 +1712,18 @@ impl App {
             </section>
         }
     }
+}
+
+/// Whether the modem is in the middle of an upgrade (checking, downloading or installing).
+fn upgrade_in_progress(t: &FotaTracker) -> bool {
+    matches!(
+        t.phase(),
+        FotaPhase::Checking
+            | FotaPhase::Available
+            | FotaPhase::Downloading
+            | FotaPhase::Downloaded
+            | FotaPhase::Installing
+    )
 }
 
 fn title_case(s: &str) -> String {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the web page for release: web/dist/ (index.html, boot.js, style.css, the .wasm and its
+# JS glue), then prints the gzipped size of the wasm + JS against the 350 KB budget.
+#
+#   web/build.sh            # from anywhere; needs trunk 0.21.14, wasm-bindgen-cli at the
+#                           # Cargo.lock version, and binaryen's wasm-opt 132 (npm binaryen@132,
+#                           # looked up in target/tools/node_modules/.bin first)
+#
+# Size: the release profile is tuned here through Cargo's environment (opt-level z, fat LTO,
+# one codegen unit), without touching the workspace's own release profile: 434 KB gzipped with
+# the default release profile, about 310 KB with these.
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+TOOLS_DIR="${CARGO_TARGET_DIR:-$PWD/target}/tools"
+export PATH="$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+export CARGO_PROFILE_RELEASE_LTO=true
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+trunk build --release
+budget=$((350 * 1024))
+total=0
+for f in web/dist/*.wasm web/dist/*.js; do
+  n=$(gzip -9 -c "$f" | wc -c)
+  total=$((total + n))
+  printf '  %-28s %8d bytes, %7d gzipped\n' "$(basename "$f")" "$(wc -c <"$f")" "$n"
+done
+printf 'web: wasm + JS gzipped: %d bytes (%d KB; budget %d KB)\n' "$total" $((total / 1024)) $((budget / 1024))
+if [ "$total" -gt "$budget" ]; then
+  echo "web: over the size budget" >&2
+  exit 1
+fi
