@@ -15,7 +15,7 @@ use ryz014_core::client::{Client, WireEvent};
 use ryz014_core::describe::{explain, redact_command_text};
 use ryz014_core::fota::{FotaPhase, FotaTracker};
 use ryz014_core::imei::Imei;
-use ryz014_core::message::Message;
+use ryz014_core::message::{FirmwareLine, Message};
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{
@@ -515,6 +515,12 @@ impl App {
                     None => Err("not connected".into()),
                 }
             };
+            // The running version lets the FOTA tracker tell the version before an upgrade.
+            if let Ok(Some(fw)) = r.as_ref().map(|i| i.firmware.clone()) {
+                link.missed
+                    .borrow_mut()
+                    .push(Message::Firmware(FirmwareLine::Lr(fw)));
+            }
             scope.send_message(Msg::Info(link.id, r));
         });
     }
@@ -1142,7 +1148,14 @@ impl Component for App {
             Msg::Image(k) => self.image = k,
             Msg::ScheduleUpgrade => self.schedule_upgrade(ctx),
             Msg::ServerTick => self.server_tick(ctx),
-            Msg::Fota(t) => self.fota = *t,
+            Msg::Fota(t) => {
+                let ended = t.is_done() && !self.fota.is_done();
+                self.fota = *t;
+                if ended {
+                    // The upgrade is over: show the firmware the modem runs now.
+                    self.refresh_info(ctx);
+                }
+            }
             Msg::TermInput(t) => self.term_input = t,
             Msg::TermSend => self.send_terminal(ctx),
             Msg::TermHistory(up) => {
