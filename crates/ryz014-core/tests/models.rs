@@ -770,7 +770,7 @@ fn record_final() {
     let r = decode_record(1, &Message::Final(FinalResult::Ok));
     assert_eq!(r["kind"], json!("final"));
     assert_eq!(r["result"], json!("ok"));
-    assert!(r.get("code").map_or(true, serde_json::Value::is_null));
+    assert!(r.get("code").is_none_or(serde_json::Value::is_null));
     let r = decode_record(
         2,
         &Message::Final(FinalResult::CmeError(ErrorCode::Number(4))),
@@ -808,13 +808,13 @@ fn record_fota_phase_from_the_line_alone() {
     assert_eq!(r["cause"], json!(3));
     assert_eq!(r["progress"], json!(40));
     assert_eq!(r["phase"], json!("downloading"));
-    assert!(r.get("event").map_or(true, serde_json::Value::is_null));
+    assert!(r.get("event").is_none_or(serde_json::Value::is_null));
 
     let r = decode_record(8, &fota_installed("5.4.1.1-57830"));
     assert_eq!(r["phase"], json!("installed"));
     assert_eq!(r["event"], json!("installed"));
     assert_eq!(r["version"], json!("5.4.1.1-57830"));
-    assert!(r.get("state").map_or(true, serde_json::Value::is_null));
+    assert!(r.get("state").is_none_or(serde_json::Value::is_null));
 
     let r = decode_record(9, &fota_cause(3, 8));
     assert_eq!(r["phase"], json!("failed"));
