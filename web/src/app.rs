@@ -346,7 +346,7 @@ async fn connect_serial(
     scope: Scope<App>,
 ) -> Result<Link, String> {
     let port = match port {
-        Some(p) => p,
+        Some(last) => serial::find_again(&last).await,
         None => serial::request_port().await?,
     };
     let bauds: Vec<u32> = if baud == 921_600 {

@@ -275,3 +275,40 @@ pub async fn open_port(
 pub async fn close_port(port: &SerialPort) {
     let _ = JsFuture::from(port.close()).await;
 }
+
+fn usb_ids(port: &SerialPort) -> (Option<f64>, Option<f64>) {
+    let info: JsValue = port.get_info().into();
+    let get = |k: &str| {
+        Reflect::get(&info, &JsValue::from_str(k))
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
+    (get("usbVendorId"), get("usbProductId"))
+}
+
+/// The port to reopen after an unplug: among the ports this page may use
+/// (`navigator.serial.getPorts()`), the one with the same USB vendor and product ids as `last`
+/// (a re-plugged adapter may come back as a new object), else `last` itself.
+pub async fn find_again(last: &SerialPort) -> SerialPort {
+    let Some(window) = web_sys::window() else {
+        return last.clone();
+    };
+    let want = usb_ids(last);
+    let Ok(list) = JsFuture::from(window.navigator().serial().get_ports()).await else {
+        return last.clone();
+    };
+    let ports: Vec<SerialPort> = js_sys::Array::from(&list)
+        .iter()
+        .map(|p| p.unchecked_into::<SerialPort>())
+        .collect();
+    if ports
+        .iter()
+        .any(|p| JsValue::from(p) == JsValue::from(last))
+    {
+        return last.clone();
+    }
+    ports
+        .into_iter()
+        .find(|p| want.0.is_some() && usb_ids(p) == want)
+        .unwrap_or_else(|| last.clone())
+}
