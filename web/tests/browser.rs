@@ -294,3 +294,56 @@ async fn generate_key_fills_a_hidden_key() {
     assert!(text.contains(&format!("{}…", &hex[..4])), "{text}");
     root.remove();
 }
+
+fn click_button(root: &web_sys::Element, name: &str) {
+    let list = root.query_selector_all("button").unwrap();
+    let b: HtmlElement = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .find(|n| n.text_content().as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no button {name}"))
+        .unchecked_into();
+    b.click();
+}
+
+/// Polls `probe` every 50 ms for up to `secs` seconds.
+async fn until(secs: u64, mut probe: impl FnMut() -> bool) -> bool {
+    for _ in 0..secs * 20 {
+        if probe() {
+            return true;
+        }
+        sleep_ms(50).await;
+    }
+    false
+}
+
+#[wasm_bindgen_test]
+async fn the_simulated_modem_connects_reviews_a_plan_and_disconnects() {
+    let root = mount().await;
+    click_button(&root, "Use simulated modem");
+    let text = || root.text_content().unwrap_or_default();
+    assert!(
+        until(20, || text().contains("015770000031766")).await,
+        "{}",
+        text()
+    );
+    assert!(buttons(&root).iter().any(|b| b == "Disconnect"));
+    click_button(&root, "Generate key");
+    sleep_ms(30).await;
+    let key = input_by_label(&root, "PSK key (hex)").value();
+    click_button(&root, "Review plan");
+    assert!(until(5, || text().contains("AT^RESET")).await, "{}", text());
+    let t = text();
+    assert!(t.contains(r#"AT+SQNDMCFG="standard","server",100,"60","coaps://eu.iot.avsystem.cloud:5694","1","bs""#), "{t}");
+    assert!(!t.contains(&key), "the plan shows the key");
+    assert!(t.contains(&format!("\"{}…\"", &key[..4])), "{t}");
+    click_button(&root, "Disconnect");
+    assert!(
+        until(5, || buttons(&root)
+            .iter()
+            .any(|b| b == "Use simulated modem"))
+        .await,
+        "{:?}",
+        buttons(&root)
+    );
+    root.remove();
+}
