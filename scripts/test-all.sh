@@ -302,10 +302,11 @@ DIST=""
 BUDGET_ERROR=""
 if [ "$WEB_CRATE" = 1 ]; then
   step "5  trunk build --release (web page; budget 350 KB gzipped wasm+JS)"
-  # The root Trunk.toml points at web/index.html; its [build] dist says where the page goes.
-  run trunk build --release
-  DIST=$(awk -F'"' '/^[[:space:]]*dist[[:space:]]*=/ { print $2; exit }' Trunk.toml)
-  DIST=${DIST:-dist}
+  # The root Trunk.toml points at web/index.html. The page goes to a folder of this run (not
+  # Trunk.toml's web/dist), so that a `trunk build`/`trunk serve` running meanwhile in the same
+  # tree cannot race with it (Trunk stages its output inside the dist folder).
+  DIST="$LOG_DIR/dist"
+  run trunk build --release --dist "$DIST"
   shopt -s nullglob
   assets=("$DIST"/*.wasm "$DIST"/*.js)
   shopt -u nullglob
