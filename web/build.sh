@@ -2,7 +2,8 @@
 # Builds the web page for release: web/dist/ (index.html, boot.js, style.css, the .wasm and its
 # JS glue), then prints the gzipped size of the wasm + JS against the 350 KB budget.
 #
-#   web/build.sh            # from anywhere; needs trunk 0.21.14, wasm-bindgen-cli at the
+#   web/build.sh [DIR]      # output to DIR (default web/dist, as Trunk.toml says); needs
+#                           # trunk 0.21.14, wasm-bindgen-cli at the
 #                           # Cargo.lock version, and binaryen's wasm-opt 132 (npm binaryen@132,
 #                           # looked up in target/tools/node_modules/.bin first)
 #
@@ -16,10 +17,11 @@ export PATH="$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 export CARGO_PROFILE_RELEASE_LTO=true
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
-trunk build --release
+DIST="${1:-web/dist}"
+trunk build --release --dist "$DIST"
 budget=$((350 * 1024))
 total=0
-for f in web/dist/*.wasm web/dist/*.js; do
+for f in "$DIST"/*.wasm "$DIST"/*.js; do
   n=$(gzip -9 -c "$f" | wc -c)
   total=$((total + n))
   printf '  %-28s %8d bytes, %7d gzipped\n' "$(basename "$f")" "$(wc -c <"$f")" "$n"

@@ -9,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures::future::{AbortHandle, Abortable};
 use futures::io::{AsyncRead, AsyncWrite};
 use futures::lock::{Mutex, MutexGuard};
 use ryz014_core::client::{Client, WireEvent};
@@ -43,6 +44,8 @@ type BoxWrite = Box<dyn AsyncWrite + Unpin>;
 /// The client every view shares, over either transport.
 pub type ModemClient = Client<BoxRead, BoxWrite>;
 
+/// The error of a procedure cut short by a disconnection.
+const CANCELLED: &str = "cancelled: the connection to the modem was closed";
 /// How long the background FOTA watch holds the client before lending it out.
 const WATCH_SLICE: Duration = Duration::from_millis(300);
 /// Timeout of a terminal command.
@@ -109,6 +112,8 @@ pub struct Link {
     /// Notifications a procedure saw, for the FOTA tracker.
     missed: RefCell<Vec<Message>>,
     _on_disconnect: Option<Closure<dyn FnMut(web_sys::Event)>>,
+    /// Procedures in flight, cancelled when the link closes.
+    running: RefCell<Vec<AbortHandle>>,
 }
 
 impl Link {
@@ -117,6 +122,23 @@ impl Link {
         let g = self.client.lock().await;
         self.wanted.set(self.wanted.get().saturating_sub(1));
         g
+    }
+
+    /// Runs a procedure that [`close_link`] can cancel; `None` when it was.
+    async fn run<T>(&self, fut: impl std::future::Future<Output = T>) -> Option<T> {
+        let (handle, registration) = AbortHandle::new_pair();
+        {
+            let mut running = self.running.borrow_mut();
+            running.retain(|h| !h.is_aborted());
+            running.push(handle);
+        }
+        Abortable::new(fut, registration).await.ok()
+    }
+
+    fn cancel_all(&self) {
+        for h in self.running.borrow_mut().drain(..) {
+            h.abort();
+        }
     }
 
     fn sim(&self) -> Option<&SimControl> {
@@ -380,6 +402,7 @@ async fn connect_serial(
                     wanted: Cell::new(0),
                     missed: RefCell::new(Vec::new()),
                     _on_disconnect: Some(on_disconnect),
+                    running: RefCell::new(Vec::new()),
                 });
             }
             Err(e) => {
@@ -416,6 +439,7 @@ async fn connect_sim(
         wanted: Cell::new(0),
         missed: RefCell::new(Vec::new()),
         _on_disconnect: None,
+        running: RefCell::new(Vec::new()),
     })
 }
 
@@ -466,6 +490,7 @@ async fn watch(link: Rc<Link>, scope: Scope<App>) {
 /// Closes a link: drops the client (unlocking the streams), then the port.
 async fn close_link(link: Rc<Link>) {
     link.alive.set(false);
+    link.cancel_all();
     if let Some(sim) = link.sim() {
         sim.close();
     }
@@ -508,13 +533,16 @@ impl App {
         };
         let scope = ctx.link().clone();
         spawn_local(async move {
-            let r = {
-                let mut g = link.lock().await;
-                match g.as_mut() {
-                    Some(c) => device_info(c, &profile).await.map_err(|e| e.to_string()),
-                    None => Err("not connected".into()),
-                }
-            };
+            let r = link
+                .run(async {
+                    let mut g = link.lock().await;
+                    match g.as_mut() {
+                        Some(c) => device_info(c, &profile).await.map_err(|e| e.to_string()),
+                        None => Err("not connected".into()),
+                    }
+                })
+                .await
+                .unwrap_or_else(|| Err(CANCELLED.into()));
             // The running version lets the FOTA tracker tell the version before an upgrade.
             if let Ok(Some(fw)) = r.as_ref().map(|i| i.firmware.clone()) {
                 link.missed
@@ -586,7 +614,8 @@ impl App {
         ));
         let scope = ctx.link().clone();
         spawn_local(async move {
-            let r = {
+            let r = link
+                .run(async {
                 let mut g = link.lock().await;
                 match g.as_mut() {
                     Some(c) => {
@@ -641,7 +670,9 @@ impl App {
                     }
                     None => Err("not connected".into()),
                 }
-            };
+            })
+            .await
+            .unwrap_or_else(|| Err(CANCELLED.into()));
             scope.send_message(Msg::ProvDone(r));
         });
     }
@@ -783,17 +814,20 @@ impl App {
         self.term_error = None;
         let scope = ctx.link().clone();
         spawn_local(async move {
-            let r = {
-                let mut g = link.lock().await;
-                match g.as_mut() {
-                    Some(c) => c
-                        .execute_raw(&line, TERMINAL_TIMEOUT)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    None => Err("not connected".into()),
-                }
-            };
+            let r = link
+                .run(async {
+                    let mut g = link.lock().await;
+                    match g.as_mut() {
+                        Some(c) => c
+                            .execute_raw(&line, TERMINAL_TIMEOUT)
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| e.to_string()),
+                        None => Err("not connected".into()),
+                    }
+                })
+                .await
+                .unwrap_or_else(|| Err(CANCELLED.into()));
             scope.send_message(Msg::TermDone(r));
         });
     }
