@@ -11,7 +11,8 @@
 //
 // Everything the page writes is recorded, byte for byte: `window.__fakeSerial.written()` (an
 // array of byte values), `.commands()` (the `\r`-terminated lines), `.opens()` (the options
-// given to `open`). `window.__fakeSerial.unplug()` simulates pulling the cable.
+// given to `open`). `window.__fakeSerial.unplug()` simulates pulling the cable, `.replug()`
+// plugging it back in (the modem powers up again with its stored settings).
 (() => {
   'use strict';
 
@@ -394,6 +395,19 @@
       const ev = new Event('disconnect', { bubbles: true });
       port.dispatchEvent(ev);
       serial.dispatchEvent(new Event('disconnect'));
+    },
+    replug: () => {
+      plugged = true;
+      readable = null;
+      writable = null;
+      readController = null;
+      emit = () => {};
+      volatileState = fresh();
+      up = true;
+      pending = '';
+      const ev = new Event('connect', { bubbles: true });
+      port.dispatchEvent(ev);
+      serial.dispatchEvent(new Event('connect'));
     },
   };
 })();

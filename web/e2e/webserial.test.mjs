@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { button, field, guarded, launch, openPage, pageText, shot, storageDump, until } from './lib.mjs';
+import { baseUrl, button, field, guarded, launch, openPage, pageText, shot, storageDump, until } from './lib.mjs';
 
 const IMEI = '353760102345677';
 const URI = 'coaps://bootstrap.example.test:5684';
@@ -39,7 +39,7 @@ function check(name, body) {
 
 check('"Connect modem" opens the port and talks AT', async () => {
   await shot(page, 'serial', 'start');
-  assert.doesNotMatch(await pageText(page), /not supported|unsupported/i, 'the page saw navigator.serial');
+  assert.doesNotMatch(await pageText(page), /no Web Serial|not supported|unsupported/i, 'the page saw navigator.serial');
   await button(page, 'Connect modem').click();
   await button(page, 'Disconnect').waitFor({ state: 'visible', timeout: 30_000 });
   const opens = await page.evaluate(() => window.__fakeSerial.opens());
@@ -128,11 +128,45 @@ check('provisioning writes exactly the note\'s commands', async () => {
   assert.deepEqual(pageErrors, [], 'uncaught page errors');
 });
 
-check('unplugging shows a banner and a safe state', async () => {
+check('unplugging shows a banner and a safe state; the same port reconnects', async () => {
   await page.evaluate(() => window.__fakeSerial.unplug());
-  await until('a disconnect banner', async () => /disconnect|unplug|lost/i.test(await pageText(page)), {
-    timeout: 15_000,
-  });
+  const banner = page.getByRole('alert').filter({ hasText: /disconnected|unplugged/i });
+  await banner.first().waitFor({ state: 'visible', timeout: 15_000 });
+  await button(page, 'Disconnect').waitFor({ state: 'detached', timeout: 15_000 });
   await button(page, 'Connect modem').waitFor({ state: 'visible', timeout: 15_000 });
+  const sentBefore = (await written()).length;
+  await page.waitForTimeout(1000);
+  assert.equal((await written()).length, sentBefore, 'nothing is written to an unplugged port');
   await shot(page, 'serial', 'unplugged');
+
+  await page.evaluate(() => window.__fakeSerial.replug());
+  await button(page, 'Reconnect').click();
+  await button(page, 'Disconnect').waitFor({ state: 'visible', timeout: 30_000 });
+  const opens = await page.evaluate(() => window.__fakeSerial.opens());
+  assert.equal(opens.length, 2, 'the same port is opened again');
+  assert.equal(opens[1].baudRate, opens[0].baudRate, 'at the same speed');
+  await until('the modem to answer again', async () => (await written()).length > sentBefore, { timeout: 15_000 });
+  await shot(page, 'serial', 'reconnected');
+});
+
+check('without Web Serial the page says which browsers work and still offers the simulator', async () => {
+  const context = await browser.newContext();
+  try {
+    const other = await context.newPage();
+    // As in Firefox or Safari: no navigator.serial at all.
+    await other.addInitScript(() => {
+      delete Navigator.prototype.serial;
+    });
+    await other.goto(baseUrl());
+    await button(other, 'Use simulated modem').waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await other.evaluate(() => 'serial' in navigator), false);
+    const text = await pageText(other);
+    assert.match(text, /no Web Serial/i);
+    assert.match(text, /Chrome/);
+    assert.match(text, /Edge/);
+    assert.ok(await button(other, 'Use simulated modem').isEnabled(), 'the simulator stays available');
+    await shot(other, 'serial', 'no-web-serial');
+  } finally {
+    await context.close();
+  }
 });
