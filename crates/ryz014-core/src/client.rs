@@ -379,10 +379,7 @@ where
     pub async fn sync(&mut self, attempts: u32, each: Duration) -> Result<(), ClientError> {
         let mut last = None;
         for _ in 0..attempts.max(1) {
-            match self
-                .transact("AT", "AT", None, false, each)
-                .await
-            {
+            match self.transact("AT", "AT", None, false, each).await {
                 Ok(r) if r.is_ok() => return Ok(()),
                 Ok(r) => {
                     last = Some(ClientError::Refused {
@@ -633,8 +630,9 @@ mod tests {
                 false,
             );
             let mut c = client(s, false);
-            let r = block_on(c.execute_raw("AT+SQNDMCFG=\"standard\",\"service\"", DEFAULT_TIMEOUT))
-                .unwrap();
+            let r =
+                block_on(c.execute_raw("AT+SQNDMCFG=\"standard\",\"service\"", DEFAULT_TIMEOUT))
+                    .unwrap();
             assert!(r.is_ok());
             assert_eq!(r.lines.len(), 1, "bytewise={bytewise}: {:?}", r.lines);
             assert!(matches!(r.lines[0], Message::DmConfig(_)));
@@ -642,9 +640,16 @@ mod tests {
             assert_eq!(n.len(), 2);
             assert!(matches!(
                 &n[0],
-                Message::Fota(FotaNotification { state: Some(5), progress: Some(10), .. })
+                Message::Fota(FotaNotification {
+                    state: Some(5),
+                    progress: Some(10),
+                    ..
+                })
             ));
-            assert!(matches!(&n[1], Message::Registration(Registration { stat: 1, .. })));
+            assert!(matches!(
+                &n[1],
+                Message::Registration(Registration { stat: 1, .. })
+            ));
         }
     }
 
@@ -664,7 +669,11 @@ mod tests {
 
     #[test]
     fn cereg_read_form_is_the_answer_not_a_notification() {
-        let s = script(&["\r\n+CEREG: 2,1,\"0002\",\"01A2D002\",7\r\n\r\nOK\r\n"], false, false);
+        let s = script(
+            &["\r\n+CEREG: 2,1,\"0002\",\"01A2D002\",7\r\n\r\nOK\r\n"],
+            false,
+            false,
+        );
         let mut c = client(s, false);
         let r = block_on(c.execute_raw("AT+CEREG?", DEFAULT_TIMEOUT)).unwrap();
         assert_eq!(r.lines.len(), 1);
@@ -697,7 +706,11 @@ mod tests {
         let mut c = client(s, false);
         let e = block_on(c.execute_raw("AT", DEFAULT_TIMEOUT)).unwrap_err();
         assert!(matches!(e, ClientError::Closed));
-        assert_eq!(c.drain_notifications().len(), 1, "the URC read before EOF is kept");
+        assert_eq!(
+            c.drain_notifications().len(),
+            1,
+            "the URC read before EOF is kept"
+        );
     }
 
     #[test]
@@ -705,13 +718,23 @@ mod tests {
         let s = script(&["\r\n+SHUTDOWN\r\n"], false, true);
         let mut c = client(s, false);
         let e = block_on(c.execute_raw("AT+SQNDMST", DEFAULT_TIMEOUT)).unwrap_err();
-        assert!(matches!(e, ClientError::Rebooted { event: BootEvent::Shutdown, .. }));
+        assert!(matches!(
+            e,
+            ClientError::Rebooted {
+                event: BootEvent::Shutdown,
+                ..
+            }
+        ));
         assert_eq!(c.drain_notifications().len(), 1);
     }
 
     #[test]
     fn reset_command_waits_through_shutdown_and_sysstart() {
-        let s = script(&["\r\nOK\r\n\r\n+SHUTDOWN\r\n", "\r\n+SYSSTART\r\n"], false, true);
+        let s = script(
+            &["\r\nOK\r\n\r\n+SHUTDOWN\r\n", "\r\n+SYSSTART\r\n"],
+            false,
+            true,
+        );
         let mut c = client(s, false);
         let r = block_on(c.execute_raw("AT^RESET", DEFAULT_TIMEOUT)).unwrap();
         assert!(r.is_ok());
@@ -744,14 +767,18 @@ mod tests {
             .collect();
         assert_eq!(states, vec![Some(1), Some(2)]);
         let next = block_on(c.next_notification(DEFAULT_TIMEOUT)).unwrap();
-        assert!(matches!(next, Some(Message::Fota(FotaNotification { state: Some(3), .. }))));
+        assert!(matches!(
+            next,
+            Some(Message::Fota(FotaNotification { state: Some(3), .. }))
+        ));
     }
 
     #[test]
     fn observer_sees_sent_and_received_lines_with_the_secret_redacted() {
         let log = Rc::new(RefCell::new(Vec::new()));
         let sink = log.clone();
-        let echo = "AT+SQNDMCFG=\"standard\",\"psk\",100,\"urn:imei:015770000031766\",\"87493467538357\"";
+        let echo =
+            "AT+SQNDMCFG=\"standard\",\"psk\",100,\"urn:imei:015770000031766\",\"87493467538357\"";
         let s = script(&[&format!("{echo}\r\r\nOK\r\n")], false, false);
         let mut c = client(s, false);
         c.set_observer(Box::new(move |e| sink.borrow_mut().push(e.clone())));
@@ -766,7 +793,10 @@ mod tests {
     #[test]
     fn raw_prefix_and_reboot_detection() {
         assert_eq!(raw_prefix("AT+CEREG?").as_deref(), Some("+CEREG"));
-        assert_eq!(raw_prefix("at+sqndmcfg=\"x\"").as_deref(), Some("+SQNDMCFG"));
+        assert_eq!(
+            raw_prefix("at+sqndmcfg=\"x\"").as_deref(),
+            Some("+SQNDMCFG")
+        );
         assert_eq!(raw_prefix("ATI1"), None);
         assert!(raw_reboots("at^reset"));
         assert!(raw_reboots("AT+CFUN=1, 1"));
