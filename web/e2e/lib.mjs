@@ -109,6 +109,15 @@ export function progressValues(page) {
   );
 }
 
+/** The `aria-valuetext` of every progress bar (the page puts the FOTA phase there: "installed: 100 %"). */
+export function progressTexts(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[role="progressbar"]')]
+      .map((e) => e.getAttribute('aria-valuetext'))
+      .filter((v) => v !== null && v !== ''),
+  );
+}
+
 /** The values of all text inputs and textareas (to find e.g. a generated key). */
 export function inputValues(page) {
   return page.evaluate(() => [...document.querySelectorAll('input, textarea')].map((e) => e.value));
