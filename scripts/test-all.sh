@@ -11,14 +11,14 @@
 #   1. installs: rustfmt/clippy, the wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
 #      Debian's chromium + chromium-driver, pkg-config + libudev-dev (serial crate), and, for the
 #      web page, trunk 0.21.14, binaryen's wasm-opt (npm binaryen@132, in target/tools) and
-#      playwright-core (npm ci in web/e2e)
+#      playwright-core (npm ci in tests/browser)
 #   2. cargo fmt --check; cargo clippy -D warnings (native workspace; core and web on wasm32)
 #   3. cargo test --workspace (native; includes the CLI end-to-end tests against ryz014-sim on
 #      pseudo-terminals, crates/ryz014-serial/tests)
 #   4. the core's (and the web crate's) tests compiled to wasm32, in headless Chromium
 #   5. trunk build --release of the web page, with its gzipped wasm+JS size checked against the
 #      350 KB budget
-#   6. the browser end-to-end tests (web/e2e: playwright-core + /usr/bin/chromium) on the built
+#   6. the browser end-to-end tests (tests/browser: playwright-core + /usr/bin/chromium) on the built
 #      page served from localhost
 # A stage whose crate or folder does not exist yet is skipped with a "not present yet" line.
 #
@@ -76,7 +76,7 @@ die() {
   exit 1
 }
 
-# Sums libtest's (and wasm-bindgen-test-runner's, and web/e2e/run.mjs's) "test result: ... N
+# Sums libtest's (and wasm-bindgen-test-runner's, and tests/browser/run.mjs's) "test result: ... N
 # passed; M failed" lines.
 count_tests() {
   awk '/^test result: / {
@@ -161,11 +161,11 @@ run() {
   "$@"
 }
 
-# The web page: a crate in web/ (built by Trunk) with its end-to-end tests in web/e2e.
+# The web page: a crate in web/ (built by Trunk) with its end-to-end tests in tests/browser.
 WEB_CRATE=0
 [ -f web/Cargo.toml ] && [ -f web/index.html ] && WEB_CRATE=1
 E2E=0
-[ -f web/e2e/package.json ] && E2E=1
+[ -f tests/browser/package.json ] && E2E=1
 
 # ---------------------------------------------------------------------------------------------
 step "1  install what the tests need"
@@ -247,14 +247,14 @@ else
 fi
 
 if [ "$E2E" = 1 ]; then
-  # playwright-core at the version of web/e2e/package-lock.json (it drives /usr/bin/chromium;
+  # playwright-core at the version of tests/browser/package-lock.json (it drives /usr/bin/chromium;
   # no browser download).
-  want_pw=$(node -p 'require("./web/e2e/package-lock.json").packages["node_modules/playwright-core"].version')
-  have_pw=$(node -p 'require("./web/e2e/node_modules/playwright-core/package.json").version' 2>/dev/null || true)
+  want_pw=$(node -p 'require("./tests/browser/package-lock.json").packages["node_modules/playwright-core"].version')
+  have_pw=$(node -p 'require("./tests/browser/node_modules/playwright-core/package.json").version' 2>/dev/null || true)
   if [ "$have_pw" = "$want_pw" ]; then
-    echo "playwright-core $want_pw (web/e2e): present"
+    echo "playwright-core $want_pw (tests/browser): present"
   else
-    (cd web/e2e && run npm ci --no-audit --no-fund)
+    (cd tests/browser && run npm ci --no-audit --no-fund)
   fi
 fi
 
@@ -334,14 +334,14 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 if [ "$E2E" = 1 ] && [ -n "$DIST" ]; then
-  step "6  browser end-to-end tests (web/e2e, playwright-core + Chromium)"
+  step "6  browser end-to-end tests (tests/browser, playwright-core + Chromium)"
   export E2E_SCREENSHOTS="${CARGO_TARGET_DIR:-$ROOT/target}/e2e-screenshots"
-  run_tests "browser end-to-end (web/e2e)" node web/e2e/run.mjs --dist "$DIST"
+  run_tests "browser end-to-end (tests/browser)" node tests/browser/run.mjs --dist "$DIST"
   echo "screenshots: $E2E_SCREENSHOTS"
 else
   echo
-  echo "=== 6  browser end-to-end: not present yet (needs web/e2e and a built web page)"
-  SKIPPED+=("browser end-to-end tests (web/e2e on the built page)")
+  echo "=== 6  browser end-to-end: not present yet (needs tests/browser and a built web page)"
+  SKIPPED+=("browser end-to-end tests (tests/browser on the built page)")
 fi
 
 if [ -n "$BUDGET_ERROR" ]; then

@@ -27,7 +27,7 @@ export const SHOTS = process.env.E2E_SCREENSHOTS || path.resolve(here, '../../ta
 
 export function baseUrl() {
   const url = process.env.E2E_BASE_URL;
-  if (!url) throw new Error('E2E_BASE_URL is not set: run the tests through web/e2e/run.mjs');
+  if (!url) throw new Error('E2E_BASE_URL is not set: run the tests through tests/browser/run.mjs');
   return url;
 }
 

@@ -1,7 +1,7 @@
 // Runs the browser end-to-end tests: serves the Trunk-built page (dist/) on a free localhost
 // port, then runs every `*.test.mjs` of this folder with node:test, one file at a time.
 //
-//   node web/e2e/run.mjs [--dist <dir>] [test files...]
+//   node tests/browser/run.mjs [--dist <dir>] [test files...]
 //
 // The dist folder defaults to $E2E_DIST, else the first of <repo>/dist, <repo>/web/dist that has
 // an index.html. Screenshots: $E2E_SCREENSHOTS (default <repo>/target/e2e-screenshots).
