@@ -223,6 +223,52 @@ fn a_power_loss_during_the_installation_is_survived() {
 }
 
 #[test]
+fn a_power_loss_during_the_download_restarts_it_and_the_upgrade_ends_installed() {
+    let sim = sim_with(
+        Some(&format!("good:{NEW}")),
+        &["--fault", "power-loss-download=40"],
+    );
+    let o = monitor(
+        &["monitor", "-p", &sim.path, "--until", "installed"],
+        "90",
+        "10",
+    );
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert!(
+        text.contains(&format!("installed: firmware {NEW}")),
+        "{text}"
+    );
+    let progress = progress_lines(&text);
+    assert_eq!(progress.last(), Some(&100), "{text}");
+    assert!(
+        progress.windows(2).any(|w| w[1] < w[0]),
+        "the download starts again from the beginning after the power loss: {progress:?}"
+    );
+}
+
+#[test]
+fn an_unexpected_reset_while_watching_is_survived() {
+    // The modem resets by itself at 10 virtual s, before the image is offered at 30 s.
+    let sim = sim_with(Some(&format!("good:{NEW}")), &["--fault", "reset-at=10"]);
+    let o = monitor(
+        &["monitor", "-p", &sim.path, "--until", "installed"],
+        "90",
+        "10",
+    );
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert!(
+        text.contains(&format!("installed: firmware {NEW}")),
+        "{text}"
+    );
+    assert!(
+        text.matches("the modem has booted").count() >= 2,
+        "the unexpected reset and the installation's reboot:\n{text}"
+    );
+}
+
+#[test]
 fn a_port_that_vanishes_for_good_exits_4() {
     let sim = sim_with(None, &[]);
     let child = ryz014_command(&["monitor", "-p", &sim.path, "--until", "installed"])

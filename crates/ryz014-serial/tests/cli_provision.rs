@@ -548,6 +548,31 @@ fn garbage_and_lone_cr_framing_still_provision() {
 }
 
 #[test]
+fn slow_output_still_provisions() {
+    let sim = Sim::start(&["--fault", "slow-output=19200"]);
+    let r = Run::new();
+    let o = r.provision(&["-p", &sim.path]);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    let secret = secret_of(&r.inv(), SIM_IMEI);
+    assert_eq!(modem_psk_prefix(&sim.stop()).as_deref(), Some(&secret[..4]));
+}
+
+#[test]
+fn a_line_that_loses_most_bytes_ends_with_no_answer_and_nothing_verified() {
+    let sim = Sim::start(&["--fault", "drop=0.6"]);
+    let r = Run::new();
+    let o = r.provision(&["-p", &sim.path]);
+    assert_eq!(o.status.code(), Some(3), "{}", both(&o));
+    assert!(stderr(&o).contains("no answer"), "{}", both(&o));
+    let recs = if r.inv().exists() {
+        records(&r.inv())
+    } else {
+        Vec::new()
+    };
+    assert!(verified(&recs, SIM_IMEI).is_empty(), "{recs:?}");
+}
+
+#[test]
 fn a_bad_imei_is_refused_before_anything_is_recorded() {
     // 15 digits with a wrong check digit.
     let sim = Sim::start(&["--imei", "015770000031767"]);
