@@ -198,23 +198,27 @@ fn nothing_in_time_in_json_is_an_error_event_with_exit_code_3() {
     assert_eq!(events(&lines, "end")[0]["result"], "timed_out");
 }
 
-#[test]
-fn a_power_loss_during_the_installation_is_survived() {
-    let sim = sim_with(
-        Some(&format!("good:{NEW}")),
-        &["--fault", "power-loss-install"],
-    );
+/// Watches a good image scheduled on a simulator with `fault` until installed; asserts it gets
+/// there (exit 0, the new version shown) and returns the output.
+fn installed_despite(fault: &str) -> String {
+    let sim = sim_with(Some(&format!("good:{NEW}")), &["--fault", fault]);
     let o = monitor(
         &["monitor", "-p", &sim.path, "--until", "installed"],
         "90",
         "10",
     );
     let text = stdout(&o);
-    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert_eq!(o.status.code(), Some(0), "{fault}: {}", both(&o));
     assert!(
         text.contains(&format!("installed: firmware {NEW}")),
-        "{text}"
+        "{fault}: {text}"
     );
+    text
+}
+
+#[test]
+fn a_power_loss_during_the_installation_is_survived() {
+    let text = installed_despite("power-loss-install");
     // The power loss shows as an extra boot during the installation.
     assert!(
         text.matches("the modem has booted").count() >= 2,
@@ -224,21 +228,7 @@ fn a_power_loss_during_the_installation_is_survived() {
 
 #[test]
 fn a_power_loss_during_the_download_restarts_it_and_the_upgrade_ends_installed() {
-    let sim = sim_with(
-        Some(&format!("good:{NEW}")),
-        &["--fault", "power-loss-download=40"],
-    );
-    let o = monitor(
-        &["monitor", "-p", &sim.path, "--until", "installed"],
-        "90",
-        "10",
-    );
-    let text = stdout(&o);
-    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
-    assert!(
-        text.contains(&format!("installed: firmware {NEW}")),
-        "{text}"
-    );
+    let text = installed_despite("power-loss-download=40");
     let progress = progress_lines(&text);
     assert_eq!(progress.last(), Some(&100), "{text}");
     assert!(
@@ -250,18 +240,7 @@ fn a_power_loss_during_the_download_restarts_it_and_the_upgrade_ends_installed()
 #[test]
 fn an_unexpected_reset_while_watching_is_survived() {
     // The modem resets by itself at 10 virtual s, before the image is offered at 30 s.
-    let sim = sim_with(Some(&format!("good:{NEW}")), &["--fault", "reset-at=10"]);
-    let o = monitor(
-        &["monitor", "-p", &sim.path, "--until", "installed"],
-        "90",
-        "10",
-    );
-    let text = stdout(&o);
-    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
-    assert!(
-        text.contains(&format!("installed: firmware {NEW}")),
-        "{text}"
-    );
+    let text = installed_despite("reset-at=10");
     assert!(
         text.matches("the modem has booted").count() >= 2,
         "the unexpected reset and the installation's reboot:\n{text}"
