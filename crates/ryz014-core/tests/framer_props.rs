@@ -196,6 +196,9 @@ proptest! {
         after in prop::collection::vec(modem_line(), 1..5),
         end in line_end(),
     ) {
+        // A line that starts with `> ` is the prompt followed by a shorter line (see the framer's
+        // module doc), not an over-long line.
+        prop_assume!(!long.starts_with(b"> "));
         let max = 64;
         let mut bytes = b"OK\r\n".to_vec();
         bytes.extend_from_slice(&long);

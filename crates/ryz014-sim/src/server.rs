@@ -347,11 +347,18 @@ impl Server {
 
     pub(crate) fn set_upgrade(&mut self, endpoint: &str, status: UpgradeStatus) {
         if let Some(dev) = self.devices.get_mut(endpoint) {
-            if matches!(
-                status,
-                UpgradeStatus::Succeeded { .. } | UpgradeStatus::Failed { .. }
-            ) {
-                dev.scheduled = None;
+            // The job that ended is done with; an image scheduled since (another version) stays
+            // scheduled for the next check, as a DM server keeps a newer job.
+            let ended = match &status {
+                UpgradeStatus::Succeeded { version } | UpgradeStatus::Failed { version, .. } => {
+                    Some(version.as_str())
+                }
+                _ => None,
+            };
+            if let Some(v) = ended {
+                if dev.scheduled.as_ref().is_none_or(|img| img.version == v) {
+                    dev.scheduled = None;
+                }
             }
             dev.status.upgrade = status;
         }
@@ -365,6 +372,36 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_scheduled_while_another_installs_stays_scheduled() {
+        let mut s = Server::new(ServerConfig::default());
+        let ep = "urn:imei:015770000031766";
+        s.register_device(ep, ep, "87493467538357").unwrap();
+        s.schedule_firmware(ep, FirmwareImage::good("2")).unwrap();
+        s.set_upgrade(
+            ep,
+            UpgradeStatus::Installing {
+                version: "2".into(),
+            },
+        );
+        s.schedule_firmware(ep, FirmwareImage::wrong("3")).unwrap();
+        s.set_upgrade(
+            ep,
+            UpgradeStatus::Succeeded {
+                version: "2".into(),
+            },
+        );
+        assert_eq!(s.check(ep), Some(FirmwareImage::wrong("3")));
+        s.set_upgrade(
+            ep,
+            UpgradeStatus::Failed {
+                version: "3".into(),
+                reason: "wrong image".into(),
+            },
+        );
+        assert_eq!(s.check(ep), None, "the job that ended is not offered again");
+    }
 
     #[test]
     fn bootstraps_only_known_devices_with_matching_credentials() {
