@@ -1498,13 +1498,22 @@ impl App {
         let Some(plan) = &self.plan else {
             return html! {};
         };
-        let state = |list: &Vec<StepState>, i: usize| list.get(i).copied();
-        let mark = |s: Option<StepState>| match s {
-            Some(StepState::Running) => ("running", "⏳ running"),
-            Some(StepState::Done) => ("done", "✔ done"),
-            Some(StepState::Failed) => ("failed", "✖ failed"),
-            Some(StepState::Pending) => ("pending", "pending"),
-            None => ("planned", ""),
+        // One line of the step list: the command (secret redacted), what it does, how far it got.
+        let row = |list: &Vec<StepState>, i: usize, command: String, description: &str| {
+            let (class, text) = match list.get(i).copied() {
+                Some(StepState::Running) => ("running", "⏳ running"),
+                Some(StepState::Done) => ("done", "✔ done"),
+                Some(StepState::Failed) => ("failed", "✖ failed"),
+                Some(StepState::Pending) => ("pending", "pending"),
+                None => ("planned", ""),
+            };
+            html! {
+                <li class={class}>
+                    <code>{ command }</code>
+                    <span class="desc">{ format!(" — {description}") }</span>
+                    if !text.is_empty() { <span class="state">{ format!(" [{text}]") }</span> }
+                </li>
+            }
         };
         let done = self
             .steps
@@ -1522,29 +1531,11 @@ impl App {
                     <progress max="100" value={pct.to_string()} aria-label="Provisioning progress">{ format!("{pct} %") }</progress>
                 }
                 <ol class="steps">
-                    { for plan.steps().iter().enumerate().map(|(i, s)| {
-                        let (class, text) = mark(state(&self.steps, i));
-                        html! {
-                            <li class={class}>
-                                <code>{ s.command.redacted() }</code>
-                                <span class="desc">{ format!(" — {}", s.description) }</span>
-                                if !text.is_empty() { <span class="state">{ format!(" [{text}]") }</span> }
-                            </li>
-                        }
-                    }) }
+                    { for plan.steps().iter().enumerate().map(|(i, s)| row(&self.steps, i, s.command.redacted(), &s.description)) }
                 </ol>
                 <h4>{ "Read-back" }</h4>
                 <ol class="steps">
-                    { for plan.checks().iter().enumerate().map(|(i, c)| {
-                        let (class, text) = mark(state(&self.checks, i));
-                        html! {
-                            <li class={class}>
-                                <code>{ c.command.redacted() }</code>
-                                <span class="desc">{ format!(" — {}", c.description) }</span>
-                                if !text.is_empty() { <span class="state">{ format!(" [{text}]") }</span> }
-                            </li>
-                        }
-                    }) }
+                    { for plan.checks().iter().enumerate().map(|(i, c)| row(&self.checks, i, c.command.redacted(), &c.description)) }
                 </ol>
                 if !self.prov_notes.is_empty() {
                     <ul class="notes" aria-live="polite">{ for self.prov_notes.iter().map(|n| html! { <li>{ n.clone() }</li> }) }</ul>
