@@ -34,7 +34,8 @@ fn plan(c: &mut SimClient, secret: &PskSecret) -> Plan {
     Plan::new(&profile, &imei, secret).unwrap()
 }
 
-fn provisioned(c: &mut SimClient, h: &SimHandle) -> (Plan, Vec<String>) {
+/// A plan with a fresh secret, the device known to the simulated server with that secret.
+fn registered(c: &mut SimClient, h: &SimHandle) -> (Plan, PskSecret) {
     let secret = PskSecret::generate().unwrap();
     let plan = plan(c, &secret);
     let creds = plan.credentials().clone();
@@ -44,6 +45,11 @@ fn provisioned(c: &mut SimClient, h: &SimHandle) -> (Plan, Vec<String>) {
         &secret.expose_hex(),
     )
     .unwrap();
+    (plan, secret)
+}
+
+fn provisioned(c: &mut SimClient, h: &SimHandle) -> (Plan, Vec<String>) {
+    let (plan, _) = registered(c, h);
     let mut events = Vec::new();
     let report = block_on(session::provision(c, &plan, |ev| {
         events.push(match ev {
@@ -121,21 +127,23 @@ fn provisioning_runs_every_step_waits_through_reboots_and_reads_back() {
     );
 }
 
+/// Provisions the modem, schedules `image` on the server and watches it until installed (or
+/// failed), for up to 3 virtual days.
+fn upgrade_to(
+    image: FirmwareImage,
+    c: &mut SimClient,
+    h: &SimHandle,
+) -> (MonitorEnd, FotaTracker, u8) {
+    let (plan, _) = provisioned(c, h);
+    h.schedule_firmware(&plan.credentials().endpoint_name, image)
+        .unwrap();
+    watch(c, h, Until::Installed, Duration::from_secs(3 * 86_400))
+}
+
 #[test]
 fn a_good_image_is_watched_to_installed_with_the_new_version() {
     let (mut c, h) = sim(&[]);
-    let (plan, _) = provisioned(&mut c, &h);
-    h.schedule_firmware(
-        &plan.credentials().endpoint_name,
-        FirmwareImage::good("5.4.1.2-60000"),
-    )
-    .unwrap();
-    let (end, tracker, max_progress) = watch(
-        &mut c,
-        &h,
-        Until::Installed,
-        Duration::from_secs(3 * 86_400),
-    );
+    let (end, tracker, max_progress) = upgrade_to(FirmwareImage::good("5.4.1.2-60000"), &mut c, &h);
     assert_eq!(end, MonitorEnd::Installed, "{:?}", tracker.timeline());
     assert_eq!(max_progress, 100);
     assert_eq!(tracker.version_after(), Some("5.4.1.2-60000"));
@@ -148,18 +156,7 @@ fn a_good_image_is_watched_to_installed_with_the_new_version() {
 #[test]
 fn a_wrong_image_ends_failed_with_cause_8_and_the_old_version() {
     let (mut c, h) = sim(&[]);
-    let (plan, _) = provisioned(&mut c, &h);
-    h.schedule_firmware(
-        &plan.credentials().endpoint_name,
-        FirmwareImage::wrong("9.9.9.9-1"),
-    )
-    .unwrap();
-    let (end, tracker, _) = watch(
-        &mut c,
-        &h,
-        Until::Installed,
-        Duration::from_secs(3 * 86_400),
-    );
+    let (end, tracker, _) = upgrade_to(FirmwareImage::wrong("9.9.9.9-1"), &mut c, &h);
     assert_eq!(end, MonitorEnd::Failed);
     assert_eq!(tracker.error().map(|e| e.cause), Some(8));
     assert_eq!(
@@ -178,15 +175,7 @@ fn monitoring_without_anything_scheduled_times_out_in_virtual_time() {
 #[test]
 fn a_command_without_answer_fails_its_step_with_a_timeout() {
     let (mut c, h) = sim(&["no-answer=AT+SQNFOTACFG"]);
-    let secret = PskSecret::generate().unwrap();
-    let plan = plan(&mut c, &secret);
-    let creds = plan.credentials().clone();
-    h.register_device(
-        &creds.endpoint_name,
-        &creds.psk_identity,
-        &secret.expose_hex(),
-    )
-    .unwrap();
+    let (plan, secret) = registered(&mut c, &h);
     let err = block_on(session::provision(&mut c, &plan, |_| {})).unwrap_err();
     assert_eq!(err.step, "configure-fota");
     assert!(err.is_timeout(), "{err}");
