@@ -14,7 +14,7 @@ use futures::io::{AsyncRead, AsyncWrite};
 use serde::Serialize;
 
 use crate::client::{Client, ClientError};
-use crate::command::{CmeeMode, Command, UpgradeAction};
+use crate::command::{CmeeMode, Command, ProfileName, UpgradeAction};
 use crate::fota::{upgrade_error_text, FotaPhase, FotaTracker, FotaUpdate};
 use crate::imei::Imei;
 use crate::message::{
@@ -261,15 +261,13 @@ where
         Command::AutoConnectRead,
         Command::FotaConfigRead,
     ];
-    match (
-        Command::parse(&format!("AT+SQNDMCFG=\"{profile}\",\"service\"")),
-        Command::parse(&format!("AT+SQNDMCFG=\"{profile}\",\"server\"")),
-        Command::parse(&format!("AT+SQNDMCFG=\"{profile}\",\"psk\"")),
-    ) {
-        (Ok(a), Ok(b), Ok(p)) => reads.extend([a, b, p]),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-            info.errors.push(format!("DM profile `{profile}`: {e}"))
-        }
+    match ProfileName::new(profile) {
+        Ok(p) => reads.extend([
+            Command::DmServiceRead { profile: p.clone() },
+            Command::DmServerRead { profile: p.clone() },
+            Command::DmPskRead { profile: p },
+        ]),
+        Err(e) => info.errors.push(format!("DM profile: {e}")),
     }
     reads.extend([Command::CeregRead, Command::DmStatus]);
     for cmd in reads {
