@@ -565,6 +565,8 @@ pub enum Command {
     Echo(bool),
     /// `AT+CMEE=<n>`.
     Cmee(CmeeMode),
+    /// `AT+CMEE?`: how errors are reported now.
+    CmeeRead,
     /// `AT+CGSN`: the IMEI as a bare line.
     Cgsn,
     /// `ATI1`: firmware versions (`UE…` and `LR…` lines).
@@ -758,6 +760,7 @@ impl Command {
             Command::At => "AT".into(),
             Command::Echo(on) => format!("ATE{}", u8::from(*on)),
             Command::Cmee(m) => format!("AT+CMEE={}", m.number()),
+            Command::CmeeRead => "AT+CMEE?".into(),
             Command::Cgsn => "AT+CGSN".into(),
             Command::Ati1 => "ATI1".into(),
             Command::CfunRead => "AT+CFUN?".into(),
@@ -861,7 +864,7 @@ impl Command {
         match self {
             Command::At => "AT",
             Command::Echo(_) => "ATE",
-            Command::Cmee(_) => "AT+CMEE",
+            Command::Cmee(_) | Command::CmeeRead => "AT+CMEE",
             Command::Cgsn => "AT+CGSN",
             Command::Ati1 => "ATI1",
             Command::CfunRead | Command::Cfun(_) | Command::CfunReset => "AT+CFUN",
@@ -894,6 +897,7 @@ impl Command {
     pub fn response_prefix(&self) -> Option<&'static str> {
         Some(match self {
             Command::CfunRead => "+CFUN",
+            Command::CmeeRead => "+CMEE",
             Command::OperatorModeRead => "+SQNCTM",
             Command::AutoConnectRead => "+SQNAUTOCONNECT",
             Command::DmConfigTest
@@ -989,6 +993,7 @@ impl Command {
             }
             ("+CGSN", Form::Exec) => Ok(Command::Cgsn),
             ("+CFUN", Form::Read) => Ok(Command::CfunRead),
+            ("+CMEE", Form::Read) => Ok(Command::CmeeRead),
             ("+CFUN", Form::Set(a)) => {
                 let a = ctx.args(a, 1, 2)?;
                 let level = ctx.req_num(&a, 0, "cfun")?;

@@ -133,6 +133,12 @@ pub fn explain(msg: &Message) -> String {
         },
         Message::Registration(r) => format!("Network registration: {}", explain_registration(r)),
         Message::Cfun { level } => format!("Functional level {level}: {}.", cfun_text(*level)),
+        Message::Cmee { mode } => match mode {
+            0 => "Errors are reported as a plain ERROR (AT+CMEE=0).".into(),
+            1 => "Errors are reported with a number: +CME ERROR: <n> (AT+CMEE=1).".into(),
+            2 => "Errors are reported in words: +CME ERROR: <text> (AT+CMEE=2).".into(),
+            n => format!("Error reporting mode {n} (not documented)."),
+        },
         Message::Boot { event } => match event {
             BootEvent::Shutdown => "The modem goes down for a reboot.".into(),
             BootEvent::Sysstart => "The modem has booted.".into(),
@@ -675,6 +681,11 @@ pub fn decode_record(line_no: usize, msg: &Message) -> Value {
         Message::Cfun { level } => {
             m.insert("info".into(), json!("cfun"));
             m.insert("level".into(), json!(level));
+            "info"
+        }
+        Message::Cmee { mode } => {
+            m.insert("info".into(), json!("cmee"));
+            m.insert("mode".into(), json!(mode));
             "info"
         }
         Message::AutoConnect { enabled } => {

@@ -40,6 +40,11 @@ pub enum Message {
     },
     /// `+CEREG: ...`, EPS network registration (both the URC and the read form).
     Registration(Registration),
+    /// `+CMEE: <n>`, how errors are reported (0 plain `ERROR`, 1 numeric, 2 verbose).
+    Cmee {
+        /// The mode.
+        mode: u8,
+    },
     /// `+CFUN: <n>`, the functional level.
     Cfun {
         /// The functional level (1 full, 4 airplane, 5 manufacturing, ...).
@@ -314,6 +319,7 @@ impl Message {
             Message::AutoConnect { .. } => "+SQNAUTOCONNECT",
             Message::Registration(_) => "+CEREG",
             Message::Cfun { .. } => "+CFUN",
+            Message::Cmee { .. } => "+CMEE",
             Message::Upgrade { .. } => "+SQNSUPGRADE",
             Message::Boot {
                 event: BootEvent::Shutdown,

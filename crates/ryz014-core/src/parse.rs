@@ -109,6 +109,7 @@ fn parse_plus(t: &str) -> Option<Message> {
             .map(|m| Message::OperatorMode { mode: m.to_owned() }),
         "SQNAUTOCONNECT" => run(num_u8, args(rest)?).map(|n| Message::AutoConnect { enabled: n }),
         "CFUN" => run(num_u8, args(rest)?).map(|n| Message::Cfun { level: n }),
+        "CMEE" => run(num_u8, args(rest)?).map(|n| Message::Cmee { mode: n }),
         "CEREG" => registration(args(rest)?).map(Message::Registration),
         "SQNSUPGRADE" => Some(Message::Upgrade {
             raw: args(rest)?.to_owned(),

@@ -13,15 +13,15 @@ use std::time::Duration;
 use futures::io::{AsyncRead, AsyncWrite};
 use serde::Serialize;
 
-use crate::client::{Client, ClientError};
-use crate::command::{CmeeMode, Command, ProfileName, UpgradeAction};
+use crate::client::{Client, ClientError, Response};
+use crate::command::{CfunLevel, CmeeMode, Command, ProfileName, UpgradeAction};
 use crate::fota::{upgrade_error_text, FotaPhase, FotaTracker, FotaUpdate};
 use crate::imei::Imei;
 use crate::message::{
     BootEvent, DmConfigLine, ErrorCode, FinalResult, FirmwareLine, FotaConfigLine, FotaKeyword,
     Message,
 };
-use crate::provision::{firmware_version, Mismatch, Plan, ReadBackCheck, Step};
+use crate::provision::{firmware_version, Expect, Mismatch, Plan, ReadBackCheck, Step};
 use crate::registration::{explain_registration, RegistrationStatus};
 
 /// How many `AT` probes [`provision`] sends to get back in step after a reboot, and how long it
@@ -83,6 +83,9 @@ pub struct SessionError {
     pub description: String,
     /// Why it failed.
     pub kind: FailureKind,
+    /// What was done afterwards to leave the modem usable, and the state it is in now (e.g. "full
+    /// function restored with AT+CFUN=1"), when the procedure had changed it.
+    pub recovery: Option<String>,
 }
 
 impl fmt::Display for SessionError {
@@ -91,7 +94,11 @@ impl fmt::Display for SessionError {
             f,
             "step `{}` ({}) failed: {}",
             self.step, self.description, self.kind
-        )
+        )?;
+        if let Some(r) = &self.recovery {
+            write!(f, "; {r}")?;
+        }
+        Ok(())
     }
 }
 
@@ -111,6 +118,7 @@ impl SessionError {
             step: step.into(),
             description: description.into(),
             kind: FailureKind::Client(e),
+            recovery: None,
         }
     }
 
@@ -170,12 +178,14 @@ where
             step: STEP.into(),
             description: WHAT.into(),
             kind: FailureKind::Invalid("the modem answered OK without an IMEI line".into()),
+            recovery: None,
         });
     };
     Imei::parse(&text).map_err(|e| SessionError {
         step: STEP.into(),
         description: WHAT.into(),
         kind: FailureKind::Invalid(e.to_string()),
+        recovery: None,
     })
 }
 
@@ -207,6 +217,63 @@ where
         )
     })?;
     Ok(RegistrationStatus::from_messages(&r.lines))
+}
+
+/// A PSK entry the modem holds (`AT+SQNDMCFG=<prof>,"psk"`): the secret only as the modem shows
+/// it, its first 4 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldPsk {
+    /// The server the PSK is for.
+    pub server_id: u32,
+    /// The PSK identity.
+    pub identity: String,
+    /// The secret's first hex digits, lower case (at most 4).
+    pub secret_prefix: String,
+}
+
+/// Reads the PSK entries of the DM profile `profile`, before anything is written: a modem that
+/// already holds a secret may be known to another inventory.
+pub async fn read_held_psks<R, W>(
+    c: &mut Client<R, W>,
+    profile: &ProfileName,
+) -> Result<Vec<HeldPsk>, SessionError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let cmd = Command::DmPskRead {
+        profile: profile.clone(),
+    };
+    let r = c.execute(&cmd).await.map_err(|e| {
+        SessionError::client(
+            "read-held-psk",
+            format!("read the PSK the modem holds ({})", cmd.redacted()),
+            e,
+        )
+    })?;
+    Ok(r.lines
+        .iter()
+        .filter_map(|m| match m {
+            Message::DmConfig(DmConfigLine::Psk {
+                profile: p,
+                server_id,
+                identity,
+                secret_prefix,
+            }) if p == profile.as_str() => Some(HeldPsk {
+                server_id: *server_id,
+                identity: identity.clone(),
+                secret_prefix: secret_prefix
+                    .trim()
+                    .trim_end_matches('…')
+                    .chars()
+                    .take(4)
+                    .collect::<String>()
+                    .to_ascii_lowercase(),
+            }),
+            _ => None,
+        })
+        .filter(|p| !p.secret_prefix.is_empty() || !p.identity.is_empty())
+        .collect())
 }
 
 /// Everything `info` shows about a modem. Each field is read on its own; a read that fails leaves
@@ -394,6 +461,14 @@ pub struct ProvisionReport {
 /// Runs the plan: gets in step with `AT`, sends every step (checking its answer), waits through
 /// each reboot for `+SYSSTART` (then `AT` again, then the network attach when the step asks for
 /// it), then runs every read-back check. Stops at the first failure, naming the step.
+///
+/// The modem is left as the operator had it where the plan did not mean to change it:
+/// - `AT+CMEE` (numeric errors, so that a refusal names its cause) is read first and put back at
+///   the end, whether the plan succeeded or not (best effort: a modem that does not answer the
+///   read keeps numeric errors).
+/// - A failure after the plan entered manufacturing mode (`AT+CFUN=5`) reads `AT+CFUN?` and, when
+///   the modem is not at full function, sends `AT+CFUN=1`. The error's
+///   [`recovery`](SessionError::recovery) says what was done and the state the modem is in.
 pub async fn provision<R, W>(
     c: &mut Client<R, W>,
     plan: &Plan,
@@ -403,7 +478,108 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    prepare(c).await?;
+    c.sync(RESYNC_ATTEMPTS, RESYNC_EACH)
+        .await
+        .map_err(|e| SessionError::client("sync", "get in step with the modem (AT)", e))?;
+    let previous_cmee = match read_cmee(c).await {
+        Ok(mode) => mode,
+        Err(e) if e.is_fatal() => {
+            return Err(SessionError::client(
+                "cmee",
+                "read how the modem reports errors (AT+CMEE?)",
+                e,
+            ))
+        }
+        Err(_) => None,
+    };
+    let mut manufacturing = false;
+    let result = run_plan(c, plan, &mut on, &mut manufacturing).await;
+    let result = match result {
+        Ok(report) => Ok(report),
+        Err(mut e) if manufacturing => {
+            e.recovery = Some(leave_manufacturing_mode(c, e.is_fatal()).await);
+            Err(e)
+        }
+        Err(e) => Err(e),
+    };
+    let restored = match previous_cmee {
+        Some(mode) if mode != CmeeMode::Numeric && !result.as_ref().is_err_and(|e| e.is_fatal()) => {
+            c.execute(&Command::Cmee(mode)).await.map(|_| ())
+        }
+        _ => Ok(()),
+    };
+    match (result, restored) {
+        (Ok(_), Err(e)) => Err(SessionError::client(
+            "restore-cmee",
+            "put back the modem's error reporting mode (AT+CMEE)",
+            e,
+        )),
+        (result, _) => result,
+    }
+}
+
+/// Reads `AT+CMEE?`: the modem's error reporting mode, `None` when the answer does not say.
+pub async fn read_cmee<R, W>(c: &mut Client<R, W>) -> Result<Option<CmeeMode>, ClientError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let r = c.execute(&Command::CmeeRead).await?;
+    Ok(r.lines.iter().find_map(|m| match m {
+        Message::Cmee { mode } => CmeeMode::from_number((*mode).into()).ok(),
+        _ => None,
+    }))
+}
+
+/// After a failure in manufacturing mode: back to full function when the modem can be reached.
+/// Returns what was done and the state the modem is in, for the operator.
+async fn leave_manufacturing_mode<R, W>(c: &mut Client<R, W>, port_gone: bool) -> String
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    const STUCK: &str = "the modem may still be in manufacturing mode (AT+CFUN=5, radio off): \
+                         send AT+CFUN=1 or power-cycle it before using it";
+    if port_gone {
+        return STUCK.into();
+    }
+    // A modem that does not answer the read would not answer AT+CFUN=1 either: do not wait for
+    // that one too.
+    let level = match c.execute(&Command::CfunRead).await {
+        Ok(r) => r.lines.iter().find_map(|m| match m {
+            Message::Cfun { level } => Some(*level),
+            _ => None,
+        }),
+        Err(e) => return format!("{STUCK} (AT+CFUN?: {e})"),
+    };
+    if level == Some(1) {
+        return "the modem is at full function (+CFUN: 1)".into();
+    }
+    let was = level.map_or_else(
+        || "an unknown functional level".to_string(),
+        |l| format!("functional level {l}"),
+    );
+    match c.execute(&Command::Cfun(CfunLevel::Full)).await {
+        Ok(_) => format!("the modem was left in {was} and is back at full function (AT+CFUN=1)"),
+        Err(e) => format!("{STUCK} (AT+CFUN=1: {e})"),
+    }
+}
+
+/// The steps and checks of [`provision`], between its set-up and its clean-up. Sets
+/// `manufacturing` once a step that enters manufacturing mode was sent.
+async fn run_plan<R, W>(
+    c: &mut Client<R, W>,
+    plan: &Plan,
+    on: &mut impl FnMut(ProvisionEvent<'_>),
+    manufacturing: &mut bool,
+) -> Result<ProvisionReport, SessionError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    c.execute(&Command::Cmee(CmeeMode::Numeric))
+        .await
+        .map_err(|e| SessionError::client("cmee", "ask for numeric error codes (AT+CMEE=1)", e))?;
     let mut report = ProvisionReport {
         firmware: None,
         steps: 0,
@@ -421,14 +597,23 @@ where
                 on(ProvisionEvent::Notification(&m));
             }
         }
-        let r = c
-            .execute_with_timeout(&step.command, step.timeout)
-            .await
-            .map_err(fail)?;
+        if matches!(step.command, Command::Cfun(CfunLevel::Manufacturing)) {
+            *manufacturing = true;
+        }
+        let r = match c.execute_with_timeout(&step.command, step.timeout).await {
+            Ok(r) => r,
+            Err(ClientError::Refused { lines, result, .. })
+                if step.expect == Expect::OkOrRefusal =>
+            {
+                Response { lines, result }
+            }
+            Err(e) => return Err(fail(e)),
+        };
         step.check(&r.lines).map_err(|m| SessionError {
             step: step.id.as_str().into(),
             description: step.description.clone(),
             kind: FailureKind::Mismatch(m),
+            recovery: None,
         })?;
         if matches!(step.command, Command::Ati1) {
             report.firmware = firmware_version(&r.lines).map(str::to_string);
@@ -443,6 +628,7 @@ where
                 step: step.id.as_str().into(),
                 description: step.description.clone(),
                 kind: e.kind,
+                recovery: None,
             })?;
             on(ProvisionEvent::Booted { step });
             if let Some(attach) = after.attach_timeout {
@@ -495,6 +681,7 @@ where
                         step,
                         description: check.description.clone(),
                         kind: FailureKind::Mismatch(m),
+                        recovery: None,
                     })
                 }
             }
@@ -746,6 +933,7 @@ where
         step: STEP.into(),
         description: "start the device-initiated upgrade (AT+SQNSUPGRADE)".into(),
         kind: FailureKind::Invalid(e.to_string()),
+        recovery: None,
     })?;
     let description = format!("start the device-initiated upgrade ({})", cmd.redacted());
     prepare(c).await?;

@@ -81,6 +81,7 @@ fn the_plan_for_the_example_lists_the_notes_commands_in_order() {
             "AT+SQNCTM?",
             "AT+SQNAUTOCONNECT=1",
             "AT+CFUN=5",
+            r#"AT+SQNDMCFG="standard","delete-profile-config""#,
             r#"AT+SQNDMCFG="standard","service",1"#,
             r#"AT+SQNDMCFG="standard","server",100,"60","coaps://eu.iot.avsystem.cloud:5694","1","bs""#,
             r#"AT+SQNDMCFG="standard","psk",100,"urn:imei:015770000031766","87493467538357""#,
@@ -109,6 +110,7 @@ fn the_plan_for_the_example_lists_the_notes_commands_in_order() {
             StepId::CheckOperatorMode,
             StepId::EnableAutoconnect,
             StepId::EnterManufacturingMode,
+            StepId::ClearDmProfile,
             StepId::EnableDmService,
             StepId::ConfigureBootstrapServer,
             StepId::ConfigurePsk,
@@ -129,7 +131,7 @@ fn the_plan_for_the_example_lists_the_notes_commands_in_order() {
             CheckId::Fota
         ]
     );
-    assert_eq!(plan.commands().count(), 17);
+    assert_eq!(plan.commands().count(), 18);
 }
 
 #[test]
@@ -184,6 +186,7 @@ fn optional_steps_and_fields_follow_the_profile() {
             "ATI1",
             "AT+SQNCTM?",
             "AT+CFUN=5",
+            r#"AT+SQNDMCFG="standard","delete-profile-config""#,
             r#"AT+SQNDMCFG="standard","service",1"#,
             r#"AT+SQNDMCFG="standard","server",100,"60","coaps://eu.iot.avsystem.cloud:5694",,"bs""#,
             r#"AT+SQNDMCFG="standard","psk",100,"urn:imei:015770000031766","87493467538357""#,
@@ -744,8 +747,15 @@ fn verify_accepts_the_right_read_back() {
         .unwrap();
     check(CheckId::Server)
         .verify(&[
-            server(101, Some(86400), "coaps://dm", None, ServerRole::Dm),
             server(100, Some(60), URL, Some(1), ServerRole::Bs),
+            Message::DmConfig(DmConfigLine::Server {
+                profile: "other".into(),
+                server_id: 7,
+                lifetime: None,
+                url: "coaps://elsewhere".into(),
+                cid: None,
+                server_type: ServerRole::Dm,
+            }),
         ])
         .unwrap();
     check(CheckId::Psk)
@@ -780,6 +790,22 @@ fn verify_rejects_wrong_read_back() {
     assert_eq!(e.found, "servers 101");
     let e = check(CheckId::Server).verify(&[]).unwrap_err();
     assert_eq!(e.found, "no server line");
+    // A stale server of the profile, next to the planned one, fails the read-back.
+    let e = check(CheckId::Server)
+        .verify(&[
+            server(101, Some(86400), "coaps://dm", None, ServerRole::Dm),
+            server(100, Some(60), URL, Some(1), ServerRole::Bs),
+        ])
+        .unwrap_err();
+    assert_eq!(e.found, "also server 101 at coaps://dm", "{e}");
+    // So does a stale PSK (an old secret for another server), shown as its prefix only.
+    let e = check(CheckId::Psk)
+        .verify(&[
+            psk(100, "urn:imei:015770000031766", "8749"),
+            psk(101, "old-identity", "c0ff"),
+        ])
+        .unwrap_err();
+    assert_eq!(e.found, "also a PSK for server 101 (secret c0ff…)", "{e}");
     let e = check(CheckId::Server)
         .verify(&[server(100, Some(60), "coaps://x", Some(1), ServerRole::Bs)])
         .unwrap_err();
@@ -898,4 +924,22 @@ fn step_checks_for_imei_firmware_and_operator_mode() {
     assert!(step(StepId::CheckOperatorMode).check(&[]).is_err());
     // Steps that expect only OK ignore lines.
     step(StepId::EnableDmService).check(&[mode("x")]).unwrap();
+}
+
+#[test]
+fn only_the_steps_before_the_dm_profile_is_cleared_leave_the_credentials_untouched() {
+    let plan = plan();
+    let ids: Vec<&str> = plan.steps().iter().map(|s| s.id.as_str()).collect();
+    let clear = ids.iter().position(|i| *i == "clear-dm-profile").unwrap();
+    assert_eq!(ids[clear - 1], "enter-manufacturing-mode");
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(plan.may_have_written_credentials(id), i >= clear, "{id}");
+    }
+    assert!(!plan.may_have_written_credentials("sync"));
+    assert!(!plan.may_have_written_credentials("cmee"));
+    for check in plan.checks() {
+        assert!(plan.may_have_written_credentials(check.id.as_str()));
+    }
+    assert!(plan.may_have_written_credentials("restore-cmee"));
+    assert!(plan.may_have_written_credentials("something else"));
 }

@@ -595,6 +595,7 @@ fn record_event(r: &Record) -> Value {
         "error": r.error,
         "replaces": r.replaces,
         "superseded_by": r.superseded_by,
+        "server": r.server,
         "created_at": r.created_at,
         "updated_at": r.updated_at,
     })
@@ -636,6 +637,27 @@ fn cmd_inventory_list(inv: &InventoryArg, out: &Out) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Says which IMEIs the export leaves out because their newest record is pending or failed: the
+/// modem may hold that record's key, or none, so no key of theirs is handed out as current. On
+/// stderr in words (the export itself may be on stdout), as `attention` events with `--json`.
+fn report_attention(inventory: &Inventory, out: &Out) -> Result<(), CliError> {
+    let records = inventory.needing_attention()?;
+    for r in &records {
+        out.event(&json!({
+            "event": "attention", "imei": r.imei, "record": r.id, "state": r.state,
+            "psk": r.secret.redacted(), "error": r.error,
+        }))?;
+        if !out.json {
+            eprintln!(
+                "ryz014: warning: IMEI {} is not exported: its provisioning (record {}) is {}; \
+                 run provision on it again to finish it",
+                r.imei, r.id, r.state
+            );
+        }
+    }
+    Ok(())
+}
+
 fn cmd_inventory_export(
     inv: &InventoryArg,
     format: ExportFormatArg,
@@ -644,6 +666,7 @@ fn cmd_inventory_export(
 ) -> Result<(), CliError> {
     out.debug(1, &format!("opening inventory {}", inv.path.display()));
     let inventory = Inventory::open_existing(&inv.path)?;
+    report_attention(&inventory, out)?;
     let format_name = format
         .to_possible_value()
         .map(|v| v.get_name().to_string())

@@ -4,9 +4,13 @@
 //! The provisioning flow relies on one promise: [`Inventory::begin_pending`] returns only after the
 //! record (secret included) is committed to disk, so the secret is written to the modem only once
 //! it can no longer be lost. A record goes `pending → verified | failed`; re-provisioning a verified
-//! IMEI (`--force`) adds a new record that *replaces* the old one, and when the new one is verified
-//! the old one becomes `superseded` (kept as history). A pending record left by a crash is found by
-//! [`Inventory::pending`] / [`Inventory::find_pending`] so a re-run can resume with the same secret.
+//! IMEI (`--force`) adds a new record that *replaces* the old one: the old one becomes `superseded`
+//! (kept as history) in the same transaction, since the run that follows clears the modem's old key,
+//! and is verified again only by [`Inventory::abandon`] when that run failed before touching the
+//! modem's configuration. So at most one record of an IMEI is verified or pending, and the verified
+//! one is the key the modem holds. A pending record left by a crash, or the newest record when it
+//! failed, is found by [`Inventory::find_resumable`] so a re-run finishes it with the same secret;
+//! [`Inventory::needing_attention`] lists the IMEIs in that state (not exported).
 //!
 //! Exports ([`Inventory::export`], [`Inventory::export_to_file`]) are the only way a secret leaves
 //! the inventory in full; files are created with mode 0600 before any secret is written.
@@ -24,7 +28,7 @@ use ryz014_core::psk::PskSecret;
 use serde::Serialize;
 
 /// The schema version this code writes (SQLite `user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The header line of the `coiote-csv` export (mirrors the names of Coiote's REST API until the
 /// CSV import's own headers are confirmed).
@@ -52,10 +56,13 @@ CREATE UNIQUE INDEX devices_one_verified ON devices(imei) WHERE state = 'verifie
 CREATE UNIQUE INDEX devices_one_pending ON devices(imei) WHERE state = 'pending';
 ";
 
+/// Version 2: the LwM2M (bootstrap) server the record's settings point the modem to.
+const SCHEMA_V2: &str = "ALTER TABLE devices ADD COLUMN server TEXT;";
+
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 const COLUMNS: &str = "id, imei, endpoint, psk_identity, psk_hex, profile, state, port, firmware, \
-                       error, replaces, superseded_by, created_at, updated_at";
+                       error, replaces, superseded_by, created_at, updated_at, server";
 
 /// The row id of an inventory record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -136,6 +143,8 @@ pub struct NewRecord<'a> {
     pub port: Option<&'a str>,
     /// The firmware version read before provisioning.
     pub firmware: Option<&'a str>,
+    /// The LwM2M (bootstrap) server URI the modem is given.
+    pub server: Option<&'a str>,
 }
 
 /// One inventory record. Its `Debug` output shows only the first 4 hex digits of the secret.
@@ -169,6 +178,8 @@ pub struct Record {
     pub created_at: String,
     /// Last change (UTC, RFC 3339).
     pub updated_at: String,
+    /// The LwM2M (bootstrap) server URI (records written before schema version 2 have none).
+    pub server: Option<String>,
 }
 
 /// Inventory errors. None of them carries a secret.
@@ -231,6 +242,15 @@ pub enum InventoryError {
         from: State,
         /// The state asked for.
         to: State,
+    },
+    /// A failed record that a re-run may not finish (a newer record, or a verified or pending one,
+    /// exists for its IMEI).
+    #[error("record {id} cannot be resumed: {why}")]
+    NotResumable {
+        /// The record.
+        id: RecordId,
+        /// Why not.
+        why: &'static str,
     },
     /// A field of a new record is invalid.
     #[error("{field} {value:?}: {allowed}")]
@@ -351,6 +371,11 @@ impl Inventory {
         }
         if version < 1 {
             tx.execute_batch(SCHEMA_V1).map_err(|e| self.sql(e))?;
+        }
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2).map_err(|e| self.sql(e))?;
+        }
+        if version < SCHEMA_VERSION {
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
                 .map_err(|e| self.sql(e))?;
         }
@@ -362,7 +387,9 @@ impl Inventory {
     ///
     /// Refused when the IMEI already has a pending record ([`InventoryError::PendingExists`]: resume
     /// that one), or a verified one and `force` is false ([`InventoryError::AlreadyVerified`]). With
-    /// `force`, the new record replaces the verified one once it is itself verified.
+    /// `force`, the new record replaces the verified one: in the same transaction the verified
+    /// record becomes `superseded` (it is no longer exported), since the run that follows clears
+    /// the modem's old key before writing the new one.
     pub fn begin_pending(
         &self,
         new: &NewRecord<'_>,
@@ -398,8 +425,8 @@ impl Inventory {
         tx.execute(
             &format!(
                 "INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state, port, \
-                 firmware, replaces, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, {NOW}, {NOW})"
+                 firmware, replaces, server, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, {NOW}, {NOW})"
             ),
             params![
                 new.imei.as_str(),
@@ -410,10 +437,25 @@ impl Inventory {
                 new.port,
                 new.firmware,
                 replaces,
+                new.server,
             ],
         )
         .map_err(|e| self.sql(e))?;
         let id = tx.last_insert_rowid();
+        // From here on the new secret may reach the modem, and the provisioning clears the old
+        // one first: the old record no longer says what the modem holds, so it stops being the
+        // one exported. [`Inventory::abandon`] puts it back when the run fails before the modem's
+        // configuration was touched.
+        if let Some(old) = replaces {
+            tx.execute(
+                &format!(
+                    "UPDATE devices SET state = 'superseded', superseded_by = ?1, \
+                     updated_at = {NOW} WHERE id = ?2"
+                ),
+                params![id, old],
+            )
+            .map_err(|e| self.sql(e))?;
+        }
         tx.commit().map_err(|e| self.sql(e))?;
         Ok(RecordId(id))
     }
@@ -456,6 +498,140 @@ impl Inventory {
         tx.commit().map_err(|e| self.sql(e))
     }
 
+    /// Marks a pending record failed, for a run that failed before the modem's configuration was
+    /// touched (it still holds what it held before): the record it replaces, superseded when this
+    /// one began, is verified again, in the same transaction. Returns that record, if any.
+    pub fn abandon(&self, id: RecordId, error: &str) -> Result<Option<RecordId>, InventoryError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+        self.fail_in(&tx, id, error)?;
+        let restored: Option<i64> = tx
+            .query_row(
+                "SELECT old.id FROM devices AS new JOIN devices AS old ON old.id = new.replaces \
+                 WHERE new.id = ?1 AND old.state = 'superseded' AND old.superseded_by = ?1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        if let Some(old) = restored {
+            tx.execute(
+                &format!(
+                    "UPDATE devices SET state = 'verified', superseded_by = NULL, \
+                     updated_at = {NOW} WHERE id = ?1"
+                ),
+                [old],
+            )
+            .map_err(|e| self.sql(e))?;
+        }
+        tx.commit().map_err(|e| self.sql(e))?;
+        Ok(restored.map(RecordId))
+    }
+
+    /// Makes a failed record pending again, to finish it with the secret it holds (the modem may
+    /// hold it already). Only the newest record of its IMEI, and only when the IMEI has no
+    /// verified or pending record.
+    pub fn reopen(&self, id: RecordId) -> Result<Record, InventoryError> {
+        {
+            let mut conn = self.lock();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| self.sql(e))?;
+            let (imei, state) = self.state_of(&tx, id)?;
+            if state != State::Failed {
+                return Err(InventoryError::NotResumable {
+                    id,
+                    why: "only a failed record is reopened",
+                });
+            }
+            let newer_or_active: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM devices WHERE imei = ?1 AND id != ?2 \
+                     AND (id > ?2 OR state IN ('verified', 'pending'))",
+                    params![imei, id.0],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.sql(e))?;
+            if newer_or_active > 0 {
+                return Err(InventoryError::NotResumable {
+                    id,
+                    why: "its IMEI has a newer, a verified or a pending record",
+                });
+            }
+            tx.execute(
+                &format!(
+                    "UPDATE devices SET state = 'pending', error = NULL, updated_at = {NOW} \
+                     WHERE id = ?1"
+                ),
+                [id.0],
+            )
+            .map_err(|e| self.sql(e))?;
+            tx.commit().map_err(|e| self.sql(e))?;
+        }
+        self.get(id)
+    }
+
+    /// Changes what a pending record says the modem is given (a resumed run with a changed
+    /// profile: endpoint, identity, profile name, server, secret), durably, before any of it is
+    /// sent. Refused for a record that is not pending.
+    pub fn update_pending(&self, id: RecordId, new: &NewRecord<'_>) -> Result<(), InventoryError> {
+        validate(new)?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+        let (imei, state) = self.state_of(&tx, id)?;
+        if state != State::Pending || imei != new.imei.as_str() {
+            return Err(InventoryError::NotResumable {
+                id,
+                why: "only a pending record of the same IMEI takes new settings",
+            });
+        }
+        tx.execute(
+            &format!(
+                "UPDATE devices SET endpoint = ?2, psk_identity = ?3, psk_hex = ?4, profile = ?5, \
+                 server = ?6, port = COALESCE(?7, port), firmware = COALESCE(?8, firmware), \
+                 updated_at = {NOW} WHERE id = ?1"
+            ),
+            params![
+                id.0,
+                new.endpoint,
+                new.psk_identity,
+                new.secret.expose_hex(),
+                new.profile,
+                new.server,
+                new.port,
+                new.firmware,
+            ],
+        )
+        .map_err(|e| self.sql(e))?;
+        tx.commit().map_err(|e| self.sql(e))
+    }
+
+    /// The record a plain re-run finishes: the pending one, else the newest record of the IMEI
+    /// when it failed and the IMEI has no verified record (its secret may be on the modem).
+    pub fn find_resumable(&self, imei: &Imei) -> Result<Option<Record>, InventoryError> {
+        let history = self.history(imei)?;
+        if let Some(p) = history.iter().find(|r| r.state == State::Pending) {
+            return Ok(Some(p.clone()));
+        }
+        if history.iter().any(|r| r.state == State::Verified) {
+            return Ok(None);
+        }
+        Ok(history.into_iter().last().filter(|r| r.state == State::Failed))
+    }
+
+    /// The IMEIs whose newest record is not verified: an interrupted or failed provisioning that
+    /// the export does not cover (re-run `provision` for them), with that record.
+    pub fn needing_attention(&self) -> Result<Vec<Record>, InventoryError> {
+        self.query(
+            "WHERE id IN (SELECT MAX(id) FROM devices GROUP BY imei) AND state IN ('pending', 'failed')",
+            &[],
+        )
+    }
+
     /// Marks a pending record failed with the error text (the step and the modem's answer). Any
     /// occurrence of the record's secret in `error` is replaced by its redacted form.
     pub fn mark_failed(&self, id: RecordId, error: &str) -> Result<(), InventoryError> {
@@ -463,7 +639,13 @@ impl Inventory {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.sql(e))?;
-        let (_, state) = self.state_of(&tx, id)?;
+        self.fail_in(&tx, id, error)?;
+        tx.commit().map_err(|e| self.sql(e))
+    }
+
+    /// Inside a transaction: pending → failed, the secret scrubbed from the error text.
+    fn fail_in(&self, tx: &Connection, id: RecordId, error: &str) -> Result<(), InventoryError> {
+        let (_, state) = self.state_of(tx, id)?;
         if state != State::Pending {
             return Err(InventoryError::NotPending {
                 id,
@@ -477,7 +659,6 @@ impl Inventory {
             })
             .map_err(|e| self.sql(e))?;
         let error = scrub(error, &secret);
-        let error = error.as_str();
         tx.execute(
             &format!(
                 "UPDATE devices SET state = 'failed', error = ?2, updated_at = {NOW} WHERE id = ?1"
@@ -485,7 +666,7 @@ impl Inventory {
             params![id.0, error],
         )
         .map_err(|e| self.sql(e))?;
-        tx.commit().map_err(|e| self.sql(e))
+        Ok(())
     }
 
     fn state_of(&self, conn: &Connection, id: RecordId) -> Result<(String, State), InventoryError> {
@@ -738,6 +919,7 @@ struct RawRow {
     superseded_by: Option<i64>,
     created_at: String,
     updated_at: String,
+    server: Option<String>,
 }
 
 fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -756,6 +938,7 @@ fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         superseded_by: r.get(11)?,
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
+        server: r.get(14)?,
     })
 }
 
@@ -788,6 +971,7 @@ impl RawRow {
             superseded_by: self.superseded_by.map(RecordId),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            server: self.server,
         })
     }
 }

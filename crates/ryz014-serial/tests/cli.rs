@@ -177,6 +177,7 @@ fn sample_inventory(dir: &Path) -> PathBuf {
             profile: "standard",
             port: Some("/dev/ttyUSB0"),
             firmware: Some("5.4.1.1-57857"),
+            server: None,
         };
         inv.begin_pending(&rec, false).unwrap()
     };

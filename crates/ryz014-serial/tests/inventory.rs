@@ -35,6 +35,7 @@ fn new_record(imei_text: &str, endpoint: &str, secret_text: &str) -> NewRecord<'
         profile: "standard",
         port: Some("/dev/ttyUSB0"),
         firmware: Some("5.4.1.1-57857"),
+        server: Some("coaps://bs.example:5684"),
     }
 }
 

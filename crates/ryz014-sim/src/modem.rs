@@ -451,6 +451,8 @@ impl Modem {
             commands: self.commands.clone(),
             dropped_input_bytes: self.dropped_input,
             at_ms: duration_ms(self.now),
+            cfun: self.cfun,
+            cmee: self.cmee,
         }
     }
 

@@ -252,6 +252,10 @@ pub struct Snapshot {
     pub dropped_input_bytes: u64,
     /// Virtual time of the snapshot, milliseconds.
     pub at_ms: u64,
+    /// The functional level now (`AT+CFUN?`; volatile).
+    pub cfun: u8,
+    /// The error reporting mode now (`AT+CMEE?`; volatile).
+    pub cmee: u8,
 }
 
 impl NvState {

@@ -500,15 +500,15 @@ fn reset_during_monitoring() {
 
 #[test]
 fn reset_instead_of_an_answer() {
-    // session::provision sends `AT` and `AT+CMEE=1` first, then the plan's steps: the modem
-    // resets instead of answering the PSK write.
+    // session::provision sends `AT`, `AT+CMEE?` and `AT+CMEE=1` first, then the plan's steps:
+    // the modem resets instead of answering the PSK write.
     let psk = plan()
         .0
         .steps()
         .iter()
         .position(|s| s.id == StepId::ConfigurePsk)
         .unwrap();
-    let fault = format!("reset-after={}", psk + 3);
+    let fault = format!("reset-after={}", psk + 4);
     let (_, client, snap) = assert_failed(run(&[fault.as_str()], |_| {}), "configure-psk");
     assert!(
         matches!(&client, Some(ClientErrorKind::Rebooted { command }) if command.contains("\"psk\"")),
@@ -764,4 +764,42 @@ fn device_initiated_upgrade_of_a_corrupted_image_fails_with_529() {
         u.events
     );
     assert_eq!(u.firmware, OLD);
+}
+
+#[test]
+fn a_refusal_in_manufacturing_mode_puts_the_modem_back_at_full_function() {
+    // Every DM write is refused: the plan stops at the first one after `AT+CFUN=5` (deleting the
+    // profile may be refused: that one is let through).
+    let (error, client, snap) = assert_failed(
+        run(&["cme=+SQNDMCFG:4"], |_| {}),
+        "enable-dm-service",
+    );
+    assert!(
+        matches!(&client, Some(ClientErrorKind::Refused { .. })),
+        "{client:?}"
+    );
+    assert!(
+        error.contains("back at full function (AT+CFUN=1)"),
+        "the error says what state the modem is in: {error}"
+    );
+    assert_eq!(snap.cfun, 1, "not left in manufacturing mode");
+    let sent: Vec<&str> = snap.commands.iter().map(|c| c.line.as_str()).collect();
+    let n = sent.len();
+    // Full function first, then the modem's own error reporting mode (plain ERROR) back.
+    assert_eq!(
+        &sent[n - 3..],
+        ["AT+CFUN?", "AT+CFUN=1", "AT+CMEE=0"],
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn the_modems_error_reporting_mode_is_put_back() {
+    // The simulated modem starts with AT+CMEE=0 (plain ERROR), as most do: provisioning asks for
+    // numeric codes and puts plain ERROR back right after the last read-back.
+    let f = assert_success(run(&[], |_| {}));
+    let sent: Vec<&str> = f.snapshot.commands.iter().map(|c| c.line.as_str()).collect();
+    assert_eq!(&sent[..3], ["AT", "AT+CMEE?", "AT+CMEE=1"], "{sent:?}");
+    let last_check = sent.iter().position(|c| *c == "AT+SQNFOTACFG?").unwrap();
+    assert_eq!(sent[last_check + 1], "AT+CMEE=0", "{sent:?}");
 }

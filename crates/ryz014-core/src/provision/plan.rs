@@ -67,6 +67,8 @@ pub enum StepId {
     EnableAutoconnect,
     /// `AT+CFUN=5` before the DM configuration.
     EnterManufacturingMode,
+    /// `AT+SQNDMCFG=…,"delete-profile-config"`: earlier servers and PSKs go (§6.2.4).
+    ClearDmProfile,
     /// `AT+SQNDMCFG=…,"service",1`.
     EnableDmService,
     /// `AT+SQNDMCFG=…,"server",…,"bs"`.
@@ -94,6 +96,7 @@ impl StepId {
             StepId::CheckOperatorMode => "check-operator-mode",
             StepId::EnableAutoconnect => "enable-autoconnect",
             StepId::EnterManufacturingMode => "enter-manufacturing-mode",
+            StepId::ClearDmProfile => "clear-dm-profile",
             StepId::EnableDmService => "enable-dm-service",
             StepId::ConfigureBootstrapServer => "configure-bootstrap-server",
             StepId::ConfigurePsk => "configure-psk",
@@ -123,6 +126,10 @@ pub enum Expect {
     Firmware,
     /// `+SQNCTM: <mode>` with this mode (case-insensitive): the profile name.
     OperatorMode(String),
+    /// `OK`, or a refusal that is not an error of the plan: deleting a DM profile that does not
+    /// exist yet may be refused by a modem (the note does not say); the read-back then shows
+    /// whether anything stale stayed.
+    OkOrRefusal,
 }
 
 impl fmt::Display for Expect {
@@ -132,6 +139,7 @@ impl fmt::Display for Expect {
             Expect::Imei(i) => write!(f, "IMEI {i}"),
             Expect::Firmware => f.write_str("the firmware version (LR line)"),
             Expect::OperatorMode(m) => write!(f, "operator mode {m}"),
+            Expect::OkOrRefusal => f.write_str("OK, or ERROR when there is nothing to delete"),
         }
     }
 }
@@ -197,7 +205,7 @@ impl Step {
     /// Checks the step's information lines (the final `OK` is the runner's business).
     pub fn check(&self, lines: &[Message]) -> Result<(), Mismatch> {
         match &self.expect {
-            Expect::Ok => Ok(()),
+            Expect::Ok | Expect::OkOrRefusal => Ok(()),
             Expect::Imei(want) => {
                 let found: Vec<&str> = lines
                     .iter()
@@ -359,8 +367,9 @@ fn opt_text<T: fmt::Display>(v: Option<T>) -> String {
 }
 
 impl ReadBackCheck {
-    /// Compares the command's information lines with the plan. Lines of other profiles, other
-    /// servers and other kinds are ignored.
+    /// Compares the command's information lines with the plan. Lines of other profiles and other
+    /// kinds are ignored; a server or a PSK of the profile for another server id than the planned
+    /// one is a mismatch (a stale entry, perhaps with an old secret, must not stay on the modem).
     pub fn verify(&self, lines: &[Message]) -> Result<(), Mismatch> {
         let dm = || {
             lines.iter().filter_map(|m| match m {
@@ -424,6 +433,13 @@ impl ReadBackCheck {
                         },
                     ));
                 };
+                if let Some(other) = servers.iter().find(|s| s.0 != *server_id) {
+                    return Err(mismatch(
+                        format!("servers of profile {profile}"),
+                        format!("only server {server_id}"),
+                        format!("also server {} at {}", other.0, other.2),
+                    ));
+                }
                 let what = |field: &str| format!("server {server_id} {field}");
                 if t != *server_type {
                     return Err(mismatch(what("type"), server_type.as_str(), t.as_str()));
@@ -445,6 +461,22 @@ impl ReadBackCheck {
                 identity,
                 secret_prefix,
             } => {
+                if let Some((other, shown)) = dm().find_map(|c| match c {
+                    DmConfigLine::Psk {
+                        profile: p,
+                        server_id: id,
+                        secret_prefix,
+                        ..
+                    } if p == profile && id != server_id => Some((*id, secret_prefix)),
+                    _ => None,
+                }) {
+                    let shown: String = shown.chars().take(4).collect();
+                    return Err(mismatch(
+                        format!("PSKs of profile {profile}"),
+                        format!("only the PSK of server {server_id}"),
+                        format!("also a PSK for server {other} (secret {shown}…)"),
+                    ));
+                }
                 let found = dm().find_map(|c| match c {
                     DmConfigLine::Psk {
                         profile: p,
@@ -626,6 +658,14 @@ impl Plan {
             "Enter manufacturing mode to write the DM configuration (§4.3.1.2)".into(),
             Command::Cfun(crate::command::CfunLevel::Manufacturing),
             Expect::Ok,
+        );
+        add(
+            StepId::ClearDmProfile,
+            format!(
+                "Delete the DM profile \"{name}\" so that no earlier server or PSK stays (§6.2.4)"
+            ),
+            Command::DmDeleteProfile { profile: prof()? },
+            Expect::OkOrRefusal,
         );
         add(
             StepId::EnableDmService,
@@ -813,6 +853,25 @@ impl Plan {
     /// The modem's credentials, for registering it on the server.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// Whether a provisioning that failed at `step` (a [`SessionError`](crate::session::SessionError)'s
+    /// step name) may have changed the modem's DM configuration, and so its credentials. False
+    /// only for the set-up before the plan (`sync`, `cmee`) and the steps before
+    /// [`StepId::ClearDmProfile`]: there the modem still holds what it held before. Any other
+    /// name, a read-back's included, counts as "may have".
+    pub fn may_have_written_credentials(&self, step: &str) -> bool {
+        if step == "sync" || step == "cmee" {
+            return false;
+        }
+        let first_write = self
+            .steps
+            .iter()
+            .position(|s| s.id == StepId::ClearDmProfile)
+            .unwrap_or(0);
+        !self.steps[..first_write]
+            .iter()
+            .any(|s| s.id.as_str() == step)
     }
 
     /// The DM profile name.

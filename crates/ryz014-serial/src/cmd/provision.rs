@@ -17,13 +17,13 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 
 use ryz014_core::client::{Client, ClientError, WireEvent};
-use ryz014_core::command::Command;
+use ryz014_core::command::{Command, ProfileName};
 use ryz014_core::describe::explain;
 use ryz014_core::imei::Imei;
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{self, FailureKind, ProvisionEvent, SessionError};
-use ryz014_serial::inventory::{Inventory, NewRecord, RecordId};
+use ryz014_serial::inventory::{Inventory, NewRecord, Record, RecordId, State};
 
 use crate::cli::{CliError, Exit, Out, ProvisionArgs};
 use crate::cmd::connect::{open_path, pick_port, SYNC_EACH};
@@ -234,6 +234,15 @@ impl<'o> Reporter<'o> {
             s
         };
         self.line(&what);
+    }
+
+    /// A resumed record took the settings of this run's profile.
+    pub fn settings_changed(&self, id: RecordId, changes: &[String]) {
+        self.event(json!({"event": "record_updated", "record": id.0, "changes": changes}));
+        self.line(&format!(
+            "the profile changed since record {id} was made; the record now says what the modem is given: {}",
+            changes.join(", ")
+        ));
     }
 
     fn set_total(&self, total: u64) {
@@ -458,10 +467,36 @@ where
     };
 
     let inv = job.inventory;
-    let (id, secret, replaces) = match inv.find_pending(&imei)? {
-        Some(p) => {
+    check_held_psk(client, job, &imei).await?;
+    let settings = Settings::for_modem(job.profile, &imei)?;
+    let new_record = |secret| NewRecord {
+        imei: &imei,
+        endpoint: &settings.endpoint,
+        psk_identity: &settings.identity,
+        secret,
+        profile: &job.profile.modem.profile,
+        port: Some(job.port),
+        firmware: firmware.as_deref(),
+        server: Some(&settings.server),
+    };
+    let (id, secret, replaces) = match inv.find_resumable(&imei)? {
+        Some(mut rec) => {
             result.resumed = true;
-            (p.id, p.secret, p.replaces)
+            if rec.state == State::Failed {
+                rec = inv.reopen(rec.id)?;
+            }
+            // The record must say what the modem is given: a changed profile updates it (durably,
+            // before anything is sent). A profile with a fixed secret brings that secret.
+            let secret = match &job.profile.psk.secret {
+                Some(fixed) => fixed.clone(),
+                None => rec.secret.clone(),
+            };
+            let changes = settings.changes_from(&rec, &job.profile.modem.profile, &secret);
+            if !changes.is_empty() {
+                inv.update_pending(rec.id, &new_record(&secret))?;
+                rep.settings_changed(rec.id, &changes);
+            }
+            (rec.id, secret, rec.replaces)
         }
         None => {
             if !job.force {
@@ -481,26 +516,7 @@ where
                 .profile
                 .resolve_secret()
                 .map_err(|e| CliError::new(Exit::Failed, format!("generating the PSK: {e}")))?;
-            let endpoint = job
-                .profile
-                .endpoint_name_for(&imei)
-                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
-            let identity = job
-                .profile
-                .psk_identity_for(&imei)
-                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
-            let id = inv.begin_pending(
-                &NewRecord {
-                    imei: &imei,
-                    endpoint: &endpoint,
-                    psk_identity: &identity,
-                    secret: &secret,
-                    profile: &job.profile.modem.profile,
-                    port: Some(job.port),
-                    firmware: firmware.as_deref(),
-                },
-                job.force,
-            )?;
+            let id = inv.begin_pending(&new_record(&secret), job.force)?;
             let replaces = inv.get(id)?.replaces;
             (id, secret, replaces)
         }
@@ -508,8 +524,9 @@ where
     result.record = Some(id);
     rep.recorded(id, result.resumed, replaces, &secret.redacted());
 
-    let outcome = run_plan(client, job.profile, &imei, &secret, rep).await;
-    match outcome {
+    let plan = Plan::new(job.profile, &imei, &secret)
+        .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+    match run_plan(client, &plan, rep).await {
         Ok(report) => {
             let fw = report.firmware.or(firmware);
             result.firmware.clone_from(&fw);
@@ -517,34 +534,140 @@ where
             Ok(())
         }
         Err(e) => {
-            // The record keeps the secret (the modem may hold it now); a re-run starts afresh.
-            if let Err(m) = inv.mark_failed(id, &e.message) {
-                rep.out
-                    .debug(1, &format!("could not mark record {id} failed: {m}"));
+            let message = e.to_string();
+            let mut err = session_error(&e);
+            if plan.may_have_written_credentials(&e.step) {
+                // The modem may hold the new secret, or none: the record keeps it and stays the
+                // truth; a plain re-run finishes it ([`Inventory::find_resumable`]).
+                if let Err(m) = inv.mark_failed(id, &message) {
+                    rep.out
+                        .debug(1, &format!("could not mark record {id} failed: {m}"));
+                }
+                err.message.push_str(&format!(
+                    "; record {id} keeps the secret the modem may now hold: run provision again \
+                     to finish it"
+                ));
+            } else {
+                // Nothing was written: the modem holds what it held before.
+                match inv.abandon(id, &message) {
+                    Ok(Some(old)) => err.message.push_str(&format!(
+                        "; nothing was written to the modem, record {old} is verified again"
+                    )),
+                    Ok(None) => {}
+                    Err(m) => rep
+                        .out
+                        .debug(1, &format!("could not mark record {id} failed: {m}")),
+                }
             }
-            Err(e)
+            Err(err)
         }
     }
 }
 
-async fn run_plan<R, W>(
+/// What the profile gives one modem, to compare with a record being resumed.
+struct Settings {
+    endpoint: String,
+    identity: String,
+    server: String,
+}
+
+impl Settings {
+    fn for_modem(profile: &ProvisioningProfile, imei: &Imei) -> Result<Settings, CliError> {
+        let usage = |e: ryz014_core::provision::ProfileError| CliError::new(Exit::Usage, e.to_string());
+        Ok(Settings {
+            endpoint: profile.endpoint_name_for(imei).map_err(usage)?,
+            identity: profile.psk_identity_for(imei).map_err(usage)?,
+            server: profile.bootstrap.uri.clone(),
+        })
+    }
+
+    /// What differs between a record and what this run gives the modem, in words (no secret).
+    fn changes_from(&self, rec: &Record, profile: &str, secret: &PskSecret) -> Vec<String> {
+        let mut changes = Vec::new();
+        let mut diff = |what: &str, old: &str, new: &str| {
+            if old != new {
+                changes.push(format!("{what} {old} → {new}"));
+            }
+        };
+        diff("endpoint", &rec.endpoint, &self.endpoint);
+        diff("PSK identity", &rec.psk_identity, &self.identity);
+        diff("profile", &rec.profile, profile);
+        diff(
+            "server",
+            rec.server.as_deref().unwrap_or("(not recorded)"),
+            &self.server,
+        );
+        if rec.secret != *secret {
+            changes.push(format!(
+                "secret {} → {} (the profile's fixed secret)",
+                rec.secret.redacted(),
+                secret.redacted()
+            ));
+        }
+        changes
+    }
+}
+
+/// Refuses to re-key a modem that holds a PSK no record of this inventory knows (it was
+/// provisioned from another inventory, whose export would then be useless), unless `--force`.
+/// Reads the PSK entries of the profile (`AT+SQNDMCFG=<prof>,"psk"`) before anything is written.
+async fn check_held_psk<R, W>(
     client: &mut Client<R, W>,
-    profile: &ProvisioningProfile,
+    job: &Job<'_>,
     imei: &Imei,
-    secret: &PskSecret,
-    rep: &mut Reporter<'_>,
-) -> Result<session::ProvisionReport, CliError>
+) -> Result<(), CliError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let plan =
-        Plan::new(profile, imei, secret).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
-    let steps = plan.steps().len();
-    rep.set_total((steps + plan.checks().len()) as u64);
-    session::provision(client, &plan, |ev| rep.provision_event(ev))
+    let profile = ProfileName::new(&job.profile.modem.profile)
+        .map_err(|e| CliError::new(Exit::Usage, format!("modem.profile: {e}")))?;
+    let held = session::read_held_psks(client, &profile)
         .await
-        .map_err(|e| session_error(&e))
+        .map_err(|e| session_error(&e))?;
+    let known: Vec<String> = job
+        .inventory
+        .history(imei)?
+        .iter()
+        .map(|r| r.secret.prefix().to_ascii_lowercase())
+        .collect();
+    let unknown: Vec<String> = held
+        .iter()
+        .filter(|h| !h.secret_prefix.is_empty() && !known.iter().any(|k| k.starts_with(&h.secret_prefix)))
+        .map(|h| {
+            format!(
+                "server {} (identity {}, secret {}…)",
+                h.server_id, h.identity, h.secret_prefix
+            )
+        })
+        .collect();
+    if unknown.is_empty() || job.force {
+        return Ok(());
+    }
+    Err(CliError::new(
+        Exit::Failed,
+        format!(
+            "IMEI {imei} already holds a PSK that no record of the inventory {} knows: {}. \
+             It was probably provisioned from another inventory (or by hand), whose export still \
+             carries that key; nothing was written. Provision it with the inventory that knows \
+             it, or re-key it with --force (the other inventory's key then stops working)",
+            job.inventory.path().display(),
+            unknown.join("; ")
+        ),
+    ))
+}
+
+async fn run_plan<R, W>(
+    client: &mut Client<R, W>,
+    plan: &Plan,
+    rep: &mut Reporter<'_>,
+) -> Result<session::ProvisionReport, SessionError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    rep.set_total((plan.steps().len() + plan.checks().len()) as u64);
+    session::provision(client, plan, |ev| rep.provision_event(ev)).await
 }
 
 /// Installs the `-vv` wire log on a client (commands already redacted by the client).
