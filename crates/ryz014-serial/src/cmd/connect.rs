@@ -21,10 +21,7 @@ pub fn pick_port(explicit: Option<&str>) -> Result<String, CliError> {
     match choose_port(explicit) {
         Ok(p) => Ok(p.port.path),
         Err(ChooseError::Select(e)) => Err(e.into()),
-        Err(ChooseError::List(e)) => Err(CliError::new(
-            Exit::Port,
-            format!("cannot list serial ports: {e}"),
-        )),
+        Err(ChooseError::List(e)) => Err(CliError::new(Exit::Port, e.to_string())),
     }
 }
 
