@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use ryz014_core::psk::PskSecret;
 use ryz014_serial::inventory::{ExportFormat, Inventory, InventoryError, Record};
+use ryz014_serial::net::Address;
 use ryz014_serial::ports::{self, Likelihood, SelectError};
 use ryz014_serial::transport::{Baud, TransportError, MAX_BAUD, MIN_BAUD};
 
@@ -219,13 +220,17 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 /// Serial port options shared by the commands that talk to one modem.
 #[derive(Debug, Clone, Args)]
 pub struct PortArgs {
-    /// The serial port (`/dev/ttyUSB0`, `COM3`). Without it, the only likely modem port is used.
-    #[arg(short, long, value_name = "PORT")]
+    /// The serial port (`/dev/ttyUSB0`, `COM3`), or a serial-to-network bridge:
+    /// `socket://HOST:PORT` (raw TCP) or `rfc2217://HOST:PORT` (Telnet COM port control). Without
+    /// it, the only likely modem port is used.
+    #[arg(short, long, value_name = "PORT", value_parser = parse_port)]
     pub port: Option<String>,
-    /// Baud rate, or `auto` to try 921600 then 115200 with `AT`.
+    /// Baud rate, or `auto` to try 921600 then 115200 with `AT` (through `socket://` the bridge's
+    /// own rate applies).
     #[arg(long, value_name = "RATE|auto", default_value = "auto", value_parser = parse_baud)]
     pub baud: Baud,
-    /// Use RTS/CTS hardware flow control.
+    /// Use RTS/CTS hardware flow control (negotiated through `rfc2217://`; the bridge's own
+    /// setting applies through `socket://`).
     #[arg(long)]
     pub rtscts: bool,
 }
@@ -233,13 +238,16 @@ pub struct PortArgs {
 /// `provision`'s options.
 #[derive(Debug, Clone, Args)]
 pub struct ProvisionArgs {
-    /// A serial port; repeat it to provision several modems in parallel.
-    #[arg(short, long = "port", value_name = "PORT")]
+    /// A serial port, `socket://HOST:PORT` or `rfc2217://HOST:PORT`; repeat it to provision
+    /// several modems in parallel (local ports and bridges mix freely).
+    #[arg(short, long = "port", value_name = "PORT", value_parser = parse_port)]
     pub ports: Vec<String>,
-    /// Baud rate, or `auto` to try 921600 then 115200 with `AT`.
+    /// Baud rate, or `auto` to try 921600 then 115200 with `AT` (through `socket://` the bridge's
+    /// own rate applies).
     #[arg(long, value_name = "RATE|auto", default_value = "auto", value_parser = parse_baud)]
     pub baud: Baud,
-    /// Use RTS/CTS hardware flow control.
+    /// Use RTS/CTS hardware flow control (negotiated through `rfc2217://`; the bridge's own
+    /// setting applies through `socket://`).
     #[arg(long)]
     pub rtscts: bool,
     /// The provisioning profile (TOML): LwM2M server, FOTA settings, operator mode.
@@ -349,6 +357,13 @@ fn parse_positive_secs(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A port as given to `-p`: a device path, or a well-formed `socket://` or `rfc2217://` URL.
+fn parse_port(s: &str) -> Result<String, String> {
+    Address::parse(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
 fn parse_baud(s: &str) -> Result<Baud, String> {
     if s.eq_ignore_ascii_case("auto") {
         return Ok(Baud::Auto);
@@ -423,9 +438,14 @@ impl From<InventoryError> for CliError {
 impl From<TransportError> for CliError {
     fn from(e: TransportError) -> Self {
         let exit = match &e {
-            TransportError::Open { .. } | TransportError::Io { .. } => Exit::Port,
-            TransportError::NoAnswer { .. } => Exit::Timeout,
-            TransportError::BadBaud { .. } => Exit::Usage,
+            TransportError::Open { .. }
+            | TransportError::Io { .. }
+            | TransportError::Connect { .. }
+            | TransportError::Rfc2217 { .. } => Exit::Port,
+            TransportError::NoAnswer { .. } | TransportError::NoAnswerRemote { .. } => {
+                Exit::Timeout
+            }
+            TransportError::BadBaud { .. } | TransportError::BadAddress(_) => Exit::Usage,
         };
         CliError::new(exit, e.to_string())
     }

@@ -1,4 +1,5 @@
 //! The native serial transport: opens a real serial port with `serialport` (8N1, optional RTS/CTS),
+//! or a serial-to-network bridge (`socket://HOST:PORT`, `rfc2217://HOST:PORT`: see [`crate::net`]),
 //! finds the modem's baud rate by probing with `AT`, and exposes the port as
 //! `futures::io::AsyncRead + AsyncWrite + Unpin` without any async runtime.
 //!
@@ -11,6 +12,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -19,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use futures::io::{AsyncRead, AsyncWrite};
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
+
+use crate::net::{self, Address, AddressError, PortSettings, Rfc2217Error};
 
 /// The baud rate tried first: Renesas' own driver runs the RYZ014 at 921600 baud.
 pub const DEFAULT_BAUD: u32 = 921_600;
@@ -54,9 +58,10 @@ pub enum Baud {
 /// How to open a serial port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SerialConfig {
-    /// The device path (`/dev/ttyUSB0`, `COM3`).
+    /// The device path (`/dev/ttyUSB0`, `COM3`), or a bridge's `socket://HOST:PORT` or
+    /// `rfc2217://HOST:PORT`.
     pub path: String,
-    /// The baud rate, or [`Baud::Auto`] to probe.
+    /// The baud rate, or [`Baud::Auto`] to probe (not sent through `socket://`).
     pub baud: Baud,
     /// Hardware (RTS/CTS) flow control.
     pub rts_cts: bool,
@@ -102,6 +107,33 @@ pub enum TransportError {
         /// The baud rates tried, in order.
         tried: Vec<u32>,
     },
+    /// The port is neither a device path nor a well-formed `socket://` or `rfc2217://` URL.
+    #[error(transparent)]
+    BadAddress(#[from] AddressError),
+    /// The network bridge could not be reached.
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        /// The URL.
+        address: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The RFC 2217 server did not agree to the COM port option or to the port settings.
+    #[error("cannot set up the serial port behind {address}: {source}")]
+    Rfc2217 {
+        /// The URL.
+        address: String,
+        /// What went wrong.
+        #[source]
+        source: Rfc2217Error,
+    },
+    /// Nothing answered `AT` through a `socket://` bridge (whose own baud rate applies).
+    #[error("no answer to AT through {address}; check the bridge's serial settings (baud rate), the wiring and the power")]
+    NoAnswerRemote {
+        /// The URL.
+        address: String,
+    },
     /// The port failed (or vanished) while it was being probed.
     #[error("serial port {path} failed while probing: {source}")]
     Io {
@@ -121,13 +153,22 @@ fn join_rates(rates: &[u32]) -> String {
         .join(" or ")
 }
 
-/// Opens the port described by `config`, probes the baud rate when asked, and starts the transport.
+/// Opens the port described by `config` (a device path, `socket://HOST:PORT` or
+/// `rfc2217://HOST:PORT`), probes the baud rate when asked, and starts the transport.
 pub fn open(config: &SerialConfig) -> Result<SerialTransport, TransportError> {
     let first = match config.baud {
         Baud::Auto => DEFAULT_BAUD,
         Baud::Fixed(b) if (MIN_BAUD..=MAX_BAUD).contains(&b) => b,
         Baud::Fixed(b) => return Err(TransportError::BadBaud { baud: b }),
     };
+    match Address::parse(&config.path)? {
+        Address::Device(_) => open_device(config, first),
+        Address::Socket { host_port } => open_socket(config, &host_port),
+        Address::Rfc2217 { host_port } => open_rfc2217(config, &host_port),
+    }
+}
+
+fn open_device(config: &SerialConfig, first: u32) -> Result<SerialTransport, TransportError> {
     let flow = if config.rts_cts {
         FlowControl::Hardware
     } else {
@@ -146,36 +187,146 @@ pub fn open(config: &SerialConfig) -> Result<SerialTransport, TransportError> {
         .open()
         .map_err(open_err)?;
 
-    let baud = match config.baud {
-        Baud::Fixed(b) => b,
-        Baud::Auto => {
-            let mut tried = Vec::new();
-            let mut found = None;
-            for rate in PROBE_BAUDS {
-                port.set_baud_rate(rate).map_err(open_err)?;
-                tried.push(rate);
-                let answered = probe_at(port.as_mut(), config.probe_timeout, PROBES_PER_BAUD)
-                    .map_err(|source| TransportError::Io {
-                        path: config.path.clone(),
-                        source,
-                    })?;
-                if answered {
-                    found = Some(rate);
-                    break;
-                }
+    let baud = probe_rates(config, |rate| {
+        port.set_baud_rate(rate).map_err(open_err)?;
+        probe_at(port.as_mut(), config.probe_timeout, PROBES_PER_BAUD).map_err(|source| {
+            TransportError::Io {
+                path: config.path.clone(),
+                source,
             }
-            match found {
-                Some(rate) => rate,
-                None => {
-                    return Err(TransportError::NoAnswer {
-                        path: config.path.clone(),
-                        tried,
-                    })
-                }
-            }
-        }
-    };
+        })
+    })?;
     SerialTransport::from_port(port, baud).map_err(open_err)
+}
+
+/// With [`Baud::Auto`], tries each rate of [`PROBE_BAUDS`] with `try_rate` (which sets the rate and
+/// probes) until one answers; with a fixed rate, returns it untried.
+fn probe_rates(
+    config: &SerialConfig,
+    mut try_rate: impl FnMut(u32) -> Result<bool, TransportError>,
+) -> Result<u32, TransportError> {
+    if let Baud::Fixed(b) = config.baud {
+        return Ok(b);
+    }
+    let mut tried = Vec::new();
+    for rate in PROBE_BAUDS {
+        tried.push(rate);
+        if try_rate(rate)? {
+            return Ok(rate);
+        }
+    }
+    Err(TransportError::NoAnswer {
+        path: config.path.clone(),
+        tried,
+    })
+}
+
+fn connect(config: &SerialConfig, host_port: &str) -> Result<TcpStream, TransportError> {
+    net::connect(host_port, THREAD_POLL).map_err(|source| TransportError::Connect {
+        address: config.path.clone(),
+        source,
+    })
+}
+
+/// `socket://`: the bridge's own serial settings apply; `--baud` and `--rtscts` are not sent.
+/// With [`Baud::Auto`] the modem must answer `AT` once through the bridge.
+fn open_socket(config: &SerialConfig, host_port: &str) -> Result<SerialTransport, TransportError> {
+    let sock = connect(config, host_port)?;
+    let io_err = |source| TransportError::Io {
+        path: config.path.clone(),
+        source,
+    };
+    let mut reader = sock.try_clone().map_err(io_err)?;
+    let mut writer = sock;
+    if config.baud == Baud::Auto {
+        let mut link = Halves {
+            reader: &mut reader,
+            writer: &mut writer,
+        };
+        if !probe_link(&mut link, config.probe_timeout, PROBES_PER_BAUD).map_err(io_err)? {
+            return Err(TransportError::NoAnswerRemote {
+                address: config.path.clone(),
+            });
+        }
+    }
+    SerialTransport::from_io(reader, writer, &config.path, None, Medium::Network).map_err(io_err)
+}
+
+/// `rfc2217://`: negotiates 8N1, the flow control and each probed (or the fixed) baud rate with
+/// the server, which must confirm them.
+fn open_rfc2217(config: &SerialConfig, host_port: &str) -> Result<SerialTransport, TransportError> {
+    let sock = connect(config, host_port)?;
+    let neg_err = |source| TransportError::Rfc2217 {
+        address: config.path.clone(),
+        source,
+    };
+    let (mut reader, mut writer) = net::rfc2217_session(sock).map_err(neg_err)?;
+    let settings = |baud| PortSettings {
+        baud,
+        rts_cts: config.rts_cts,
+    };
+    let baud = match config.baud {
+        Baud::Fixed(b) => {
+            reader.configure(&writer, settings(b)).map_err(neg_err)?;
+            b
+        }
+        Baud::Auto => probe_rates(config, |rate| {
+            reader.configure(&writer, settings(rate)).map_err(neg_err)?;
+            let mut link = Halves {
+                reader: &mut reader,
+                writer: &mut writer,
+            };
+            probe_link(&mut link, config.probe_timeout, PROBES_PER_BAUD).map_err(|source| {
+                TransportError::Io {
+                    path: config.path.clone(),
+                    source,
+                }
+            })
+        })?,
+    };
+    SerialTransport::from_io(reader, writer, &config.path, Some(baud), Medium::Network).map_err(
+        |source| TransportError::Io {
+            path: config.path.clone(),
+            source,
+        },
+    )
+}
+
+/// What [`probe_link`] needs of a link: blocking reads and writes with a short timeout, and a way
+/// to drop stale input.
+trait ProbeLink {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    fn write(&mut self, data: &[u8]) -> io::Result<usize>;
+    fn clear_input(&mut self);
+}
+
+impl ProbeLink for dyn SerialPort + '_ {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        Write::write(self, data)
+    }
+    fn clear_input(&mut self) {
+        // Stale bytes from a previous rate would only confuse the match; a failure to clear is harmless.
+        let _ = self.clear(ClearBuffer::Input);
+    }
+}
+
+/// The two sides of a network link (stale input is not cleared: only lines after `AT` count).
+struct Halves<'a, R, W> {
+    reader: &'a mut R,
+    writer: &'a mut W,
+}
+
+impl<R: Read, W: Write> ProbeLink for Halves<'_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reader.read(buf)
+    }
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.writer.write(data)
+    }
+    fn clear_input(&mut self) {}
 }
 
 /// Sends `AT\r` up to `attempts` times and waits up to `timeout` after each for an `OK` line.
@@ -183,15 +334,22 @@ pub fn open(config: &SerialConfig) -> Result<SerialTransport, TransportError> {
 /// Returns `Ok(false)` when nothing answered, and an error when the port fails (timeouts of single
 /// reads are not errors). Bytes read while probing (echo, `OK`, notifications) are consumed.
 pub fn probe_at(port: &mut dyn SerialPort, timeout: Duration, attempts: usize) -> io::Result<bool> {
+    probe_link(port, timeout, attempts)
+}
+
+fn probe_link<L: ProbeLink + ?Sized>(
+    link: &mut L,
+    timeout: Duration,
+    attempts: usize,
+) -> io::Result<bool> {
     for _ in 0..attempts {
-        // Stale bytes from a previous rate would only confuse the match; a failure to clear is harmless.
-        let _ = port.clear(ClearBuffer::Input);
-        write_all_patiently(port, b"AT\r", Instant::now() + timeout)?;
+        link.clear_input();
+        write_all_patiently(link, b"AT\r", Instant::now() + timeout)?;
         let deadline = Instant::now() + timeout;
         let mut seen = Vec::new();
         let mut buf = [0u8; 256];
         while Instant::now() < deadline {
-            match port.read(&mut buf) {
+            match link.read(&mut buf) {
                 Ok(0) => return Err(vanished("end of file while probing")),
                 Ok(n) => {
                     seen.extend_from_slice(&buf[..n]);
@@ -207,13 +365,13 @@ pub fn probe_at(port: &mut dyn SerialPort, timeout: Duration, attempts: usize) -
     Ok(false)
 }
 
-fn write_all_patiently(
-    port: &mut dyn SerialPort,
+fn write_all_patiently<L: ProbeLink + ?Sized>(
+    link: &mut L,
     mut data: &[u8],
     deadline: Instant,
 ) -> io::Result<()> {
     while !data.is_empty() {
-        match port.write(data) {
+        match link.write(data) {
             Ok(0) => return Err(vanished("the port accepted no bytes")),
             Ok(n) => data = &data[n..],
             Err(e) if is_transient(&e) && Instant::now() < deadline => {}
@@ -247,6 +405,27 @@ fn vanished(what: &str) -> io::Error {
     )
 }
 
+/// What carries the bytes: a local serial port or a connection to a network bridge (only the
+/// words of the errors differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Medium {
+    Serial,
+    Network,
+}
+
+impl Medium {
+    /// The error for the far end closing the stream.
+    fn end_of_file(self) -> io::Error {
+        match self {
+            Medium::Serial => vanished("end of file"),
+            Medium::Network => io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the bridge closed the connection",
+            ),
+        }
+    }
+}
+
 /// A fatal port failure, kept so that every later call reports it again.
 #[derive(Debug, Clone)]
 struct Failure {
@@ -262,11 +441,12 @@ impl Failure {
         }
     }
 
-    fn to_io(&self, port: &str) -> io::Error {
-        io::Error::new(
-            self.kind,
-            format!("serial port {port} vanished or failed: {}", self.message),
-        )
+    fn to_io(&self, port: &str, medium: Medium) -> io::Error {
+        let message = match medium {
+            Medium::Serial => format!("serial port {port} vanished or failed: {}", self.message),
+            Medium::Network => format!("the connection to {port} was lost: {}", self.message),
+        };
+        io::Error::new(self.kind, message)
     }
 }
 
@@ -284,6 +464,7 @@ struct State {
 }
 
 struct Shared {
+    medium: Medium,
     state: Mutex<State>,
     /// Signalled when the reader may read again (space in `rx`, failure, close).
     rx_space: Condvar,
@@ -319,16 +500,17 @@ fn wake(w: Option<Waker>) {
     }
 }
 
-/// An open serial port as `futures::io::AsyncRead + AsyncWrite + Unpin`.
+/// An open serial port, or a connection to a serial-to-network bridge, as
+/// `futures::io::AsyncRead + AsyncWrite + Unpin`.
 ///
 /// Dropping the transport stops its threads (after they finish writing what was accepted, unless
-/// the port stops accepting bytes) and closes the port.
+/// the port stops accepting bytes) and closes the port or the connection.
 pub struct SerialTransport {
     shared: Arc<Shared>,
     reader: Option<JoinHandle<()>>,
     writer: Option<JoinHandle<()>>,
     name: String,
-    baud: u32,
+    baud: Option<u32>,
 }
 
 impl std::fmt::Debug for SerialTransport {
@@ -349,7 +531,31 @@ impl SerialTransport {
         let mut write_port = port.try_clone()?;
         write_port.set_timeout(THREAD_POLL)?;
         let name = port.name().unwrap_or_else(|| "(unnamed port)".to_string());
+        Ok(Self::from_io(
+            port,
+            write_port,
+            &name,
+            Some(baud),
+            Medium::Serial,
+        )?)
+    }
+
+    /// Starts the reader and writer threads on the two sides of a link whose reads and writes
+    /// block at most a short polling interval.
+    fn from_io<R, W>(
+        reader: R,
+        writer: W,
+        name: &str,
+        baud: Option<u32>,
+        medium: Medium,
+    ) -> io::Result<Self>
+    where
+        R: Read + Send + 'static,
+        W: Write + Send + 'static,
+    {
+        let name = name.to_string();
         let shared = Arc::new(Shared {
+            medium,
             state: Mutex::new(State::default()),
             rx_space: Condvar::new(),
             tx_ready: Condvar::new(),
@@ -358,21 +564,20 @@ impl SerialTransport {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name(format!("ryz014-rx {name}"))
-                .spawn(move || reader_loop(port, &shared))
-                .map_err(serialport::Error::from)?
+                .spawn(move || reader_loop(reader, &shared))?
         };
         let writer = {
             let for_writer = Arc::clone(&shared);
             match std::thread::Builder::new()
                 .name(format!("ryz014-tx {name}"))
-                .spawn(move || writer_loop(write_port, &for_writer))
+                .spawn(move || writer_loop(writer, &for_writer))
             {
                 Ok(h) => h,
                 Err(e) => {
                     shared.lock().closed = true;
                     shared.rx_space.notify_all();
                     let _ = reader.join();
-                    return Err(serialport::Error::from(e));
+                    return Err(e);
                 }
             }
         };
@@ -385,13 +590,14 @@ impl SerialTransport {
         })
     }
 
-    /// The port's name (its device path when known).
+    /// The port's name (its device path when known, or the bridge's URL).
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The baud rate in use (the probed one with [`Baud::Auto`]).
-    pub fn baud(&self) -> u32 {
+    /// The baud rate in use (the probed one with [`Baud::Auto`]); `None` through a `socket://`
+    /// bridge, whose own setting applies.
+    pub fn baud(&self) -> Option<u32> {
         self.baud
     }
 
@@ -401,7 +607,7 @@ impl SerialTransport {
             .lock()
             .failure
             .as_ref()
-            .map(|f| f.to_io(&self.name))
+            .map(|f| f.to_io(&self.name, self.shared.medium))
     }
 
     /// True once both threads have exited (after a failure, they exit on their own).
@@ -411,7 +617,7 @@ impl SerialTransport {
     }
 }
 
-fn reader_loop(mut port: Box<dyn SerialPort>, shared: &Shared) {
+fn reader_loop(mut port: impl Read, shared: &Shared) {
     let mut buf = [0u8; 4096];
     loop {
         {
@@ -429,7 +635,7 @@ fn reader_loop(mut port: Box<dyn SerialPort>, shared: &Shared) {
         }
         match port.read(&mut buf) {
             Ok(0) => {
-                shared.fail(Failure::from_io(&vanished("end of file")));
+                shared.fail(Failure::from_io(&shared.medium.end_of_file()));
                 return;
             }
             Ok(n) => {
@@ -449,7 +655,7 @@ fn reader_loop(mut port: Box<dyn SerialPort>, shared: &Shared) {
     }
 }
 
-fn writer_loop(mut port: Box<dyn SerialPort>, shared: &Shared) {
+fn writer_loop(mut port: impl Write, shared: &Shared) {
     loop {
         let chunk: Vec<u8> = {
             let mut st = shared.lock();
@@ -525,7 +731,7 @@ impl AsyncRead for SerialTransport {
             return Poll::Ready(Ok(n));
         }
         if let Some(f) = &st.failure {
-            return Poll::Ready(Err(f.to_io(&self.name)));
+            return Poll::Ready(Err(f.to_io(&self.name, self.shared.medium)));
         }
         st.read_waker = Some(cx.waker().clone());
         Poll::Pending
@@ -540,7 +746,7 @@ impl AsyncWrite for SerialTransport {
     ) -> Poll<io::Result<usize>> {
         let mut st = self.shared.lock();
         if let Some(f) = &st.failure {
-            return Poll::Ready(Err(f.to_io(&self.name)));
+            return Poll::Ready(Err(f.to_io(&self.name, self.shared.medium)));
         }
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
@@ -560,7 +766,7 @@ impl AsyncWrite for SerialTransport {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut st = self.shared.lock();
         if let Some(f) = &st.failure {
-            return Poll::Ready(Err(f.to_io(&self.name)));
+            return Poll::Ready(Err(f.to_io(&self.name, self.shared.medium)));
         }
         if st.tx.is_empty() && !st.tx_busy {
             return Poll::Ready(Ok(()));

@@ -46,7 +46,7 @@ fn read_exact_master(master: &mut TTYPort, want: usize) -> Vec<u8> {
 fn bytes_flow_both_ways() {
     let (mut master, slave) = pair();
     let mut t = SerialTransport::from_port(Box::new(slave), 921_600).unwrap();
-    assert_eq!(t.baud(), 921_600);
+    assert_eq!(t.baud(), Some(921_600));
 
     master.write_all(b"\r\n+SYSSTART\r\n").unwrap();
     let got = within_deadline(move || {
@@ -188,7 +188,7 @@ fn probing_finds_the_default_rate() {
     let r = responder(master, 921_600, stop_rx);
     let t = within_deadline(move || transport::open(&config(&path)));
     let t = t.unwrap();
-    assert_eq!(t.baud(), 921_600);
+    assert_eq!(t.baud(), Some(921_600));
     drop(t);
     let _ = stop.send(());
     assert_eq!(
@@ -206,7 +206,7 @@ fn probing_falls_back_to_115200() {
     let (stop, stop_rx) = mpsc::channel();
     let r = responder(master, 115_200, stop_rx);
     let t = within_deadline(move || transport::open(&config(&path))).unwrap();
-    assert_eq!(t.baud(), 115_200);
+    assert_eq!(t.baud(), Some(115_200));
     drop(t);
     let _ = stop.send(());
     // Two unanswered probes at 921600, then one answered at 115200.
@@ -241,7 +241,7 @@ fn a_fixed_rate_is_used_without_probing() {
         ..config(&path)
     };
     let t = within_deadline(move || transport::open(&cfg)).unwrap();
-    assert_eq!(t.baud(), 57_600);
+    assert_eq!(t.baud(), Some(57_600));
     drop(t);
     let _ = stop.send(());
     assert_eq!(r.join().unwrap(), 0);

@@ -21,10 +21,7 @@ pub fn pick_port(explicit: Option<&str>) -> Result<String, CliError> {
     match choose_port(explicit) {
         Ok(p) => Ok(p.port.path),
         Err(ChooseError::Select(e)) => Err(e.into()),
-        Err(ChooseError::List(e)) => Err(CliError::new(
-            Exit::Port,
-            format!("cannot list serial ports: {e}"),
-        )),
+        Err(ChooseError::List(e)) => Err(CliError::new(Exit::Port, e.to_string())),
     }
 }
 
@@ -40,7 +37,10 @@ pub fn open_path(
     config.rts_cts = rts_cts;
     out.debug(1, &format!("opening {path} ({baud:?})"));
     let transport = open(&config)?;
-    out.debug(1, &format!("{path} open at {} baud", transport.baud()));
+    match transport.baud() {
+        Some(b) => out.debug(1, &format!("{path} open at {b} baud")),
+        None => out.debug(1, &format!("{path} open (the bridge sets the baud rate)")),
+    }
     let (reader, writer) = transport.split();
     Ok(Client::new(reader, writer, FuturesTimer))
 }
