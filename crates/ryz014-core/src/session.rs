@@ -503,7 +503,9 @@ where
         Err(e) => Err(e),
     };
     let restored = match previous_cmee {
-        Some(mode) if mode != CmeeMode::Numeric && !result.as_ref().is_err_and(|e| e.is_fatal()) => {
+        Some(mode)
+            if mode != CmeeMode::Numeric && !result.as_ref().is_err_and(|e| e.is_fatal()) =>
+        {
             c.execute(&Command::Cmee(mode)).await.map(|_| ())
         }
         _ => Ok(()),

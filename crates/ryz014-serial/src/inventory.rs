@@ -620,7 +620,10 @@ impl Inventory {
         if history.iter().any(|r| r.state == State::Verified) {
             return Ok(None);
         }
-        Ok(history.into_iter().last().filter(|r| r.state == State::Failed))
+        Ok(history
+            .into_iter()
+            .last()
+            .filter(|r| r.state == State::Failed))
     }
 
     /// The IMEIs whose newest record is not verified: an interrupted or failed provisioning that

@@ -517,15 +517,29 @@ fn a_refusal_exits_1_with_the_step_and_the_modems_answer() {
 
 #[test]
 fn an_unexpected_reset_gives_a_clear_error() {
-    // The 8th command (the first DM configuration write, or near it) resets the modem instead.
-    let sim = Sim::start(&["--fault", "reset-after=8"]);
+    // The 16th command resets the modem instead of answering: the first DM write after the
+    // profile is cleared (`enable-dm-service`; the identification, the PSK read and the
+    // session's set-up come first).
+    let sim = Sim::start(&["--fault", "reset-after=16"]);
     let r = Run::new();
     let o = r.provision(&["-p", &sim.path]);
     assert_eq!(o.status.code(), Some(1), "{}", both(&o));
     let err = stderr(&o);
     assert!(err.contains("reset"), "{err}");
-    assert!(err.contains("step `"), "{err}");
+    assert!(err.contains("step `enable-dm-service`"), "{err}");
+    // The configuration was touched: the record keeps its key for a re-run, which finishes it.
     assert_eq!(records(&r.inv())[0]["state"], "failed");
+    assert!(err.contains("run provision again"), "{err}");
+    let again = r.provision(&["--json", "-p", &sim.path]);
+    assert_eq!(again.status.code(), Some(0), "{}", both(&again));
+    let ev = json_lines(&again);
+    assert_eq!(events(&ev, "recorded")[0]["resumed"], true);
+    let recs = records(&r.inv());
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["state"], "verified");
+    let secret = secret_of(&r.inv(), SIM_IMEI);
+    let state = sim.stop();
+    assert_eq!(modem_psk_prefix(&state).as_deref(), Some(&secret[..4]));
 }
 
 #[test]

@@ -214,12 +214,18 @@ fn force_rotates_the_key_and_keeps_history() {
     let new = inv
         .begin_pending(&new_record(IMEI_A, ep, SECRET_B), true)
         .unwrap();
-    // Until the new key is verified, the old one is still the modem's verified key.
-    assert_eq!(
-        inv.find_verified(&imei(IMEI_A)).unwrap().map(|r| r.id),
-        Some(old)
-    );
+    // From the moment the new key may reach the modem, the old one is no longer exported as
+    // current: it is superseded at once, and nothing of the IMEI is exported until the new one is
+    // verified.
+    assert_eq!(inv.find_verified(&imei(IMEI_A)).unwrap(), None);
+    assert_eq!(inv.get(old).unwrap().state, State::Superseded);
+    assert_eq!(inv.get(old).unwrap().superseded_by, Some(new));
     assert_eq!(inv.get(new).unwrap().replaces, Some(old));
+    let mut csv = Vec::new();
+    assert_eq!(inv.export(ExportFormat::CoioteCsv, &mut csv).unwrap(), 0);
+    let attention = inv.needing_attention().unwrap();
+    assert_eq!(attention.len(), 1);
+    assert_eq!(attention[0].id, new);
 
     inv.mark_verified(new, None).unwrap();
     let current = inv.find_verified(&imei(IMEI_A)).unwrap().unwrap();
@@ -238,7 +244,7 @@ fn force_rotates_the_key_and_keeps_history() {
 }
 
 #[test]
-fn a_failed_forced_rotation_keeps_the_old_key_verified() {
+fn a_forced_rotation_that_failed_after_touching_the_modem_is_resumed_with_its_new_key() {
     let dir = tempfile::tempdir().unwrap();
     let inv = Inventory::open(db(&dir)).unwrap();
     let ep = "urn:imei:015770000031766";
@@ -250,11 +256,112 @@ fn a_failed_forced_rotation_keeps_the_old_key_verified() {
         .begin_pending(&new_record(IMEI_A, ep, SECRET_B), true)
         .unwrap();
     inv.mark_failed(new, "step psk: +CME ERROR: 4").unwrap();
+    // The modem may hold the new key (or none): the old one is not handed out as current.
+    assert_eq!(inv.find_verified(&imei(IMEI_A)).unwrap(), None);
+    assert_eq!(inv.get(old).unwrap().state, State::Superseded);
+    assert_eq!(inv.get(new).unwrap().state, State::Failed);
+    assert_eq!(
+        inv.needing_attention()
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>(),
+        [new]
+    );
+    // A plain re-run finishes the failed record with the key it holds.
+    let resumable = inv.find_resumable(&imei(IMEI_A)).unwrap().unwrap();
+    assert_eq!(resumable.id, new);
+    let reopened = inv.reopen(new).unwrap();
+    assert_eq!(reopened.state, State::Pending);
+    assert_eq!(reopened.error, None);
+    assert_eq!(reopened.secret.expose_hex(), SECRET_B);
+    inv.mark_verified(new, None).unwrap();
     assert_eq!(
         inv.find_verified(&imei(IMEI_A)).unwrap().map(|r| r.id),
+        Some(new)
+    );
+    assert!(inv.needing_attention().unwrap().is_empty());
+    // Only the newest record of an IMEI with nothing verified or pending can be reopened.
+    assert!(matches!(
+        inv.reopen(old),
+        Err(InventoryError::NotResumable { .. })
+    ));
+}
+
+#[test]
+fn a_forced_rotation_that_failed_before_touching_the_modem_gives_the_old_key_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = Inventory::open(db(&dir)).unwrap();
+    let ep = "urn:imei:015770000031766";
+    let old = inv
+        .begin_pending(&new_record(IMEI_A, ep, SECRET_A), false)
+        .unwrap();
+    inv.mark_verified(old, None).unwrap();
+    let new = inv
+        .begin_pending(&new_record(IMEI_A, ep, SECRET_B), true)
+        .unwrap();
+    assert_eq!(
+        inv.abandon(new, "step check-operator-mode: +CME ERROR: 4")
+            .unwrap(),
         Some(old)
     );
+    let current = inv.find_verified(&imei(IMEI_A)).unwrap().unwrap();
+    assert_eq!(current.id, old);
+    assert_eq!(current.superseded_by, None);
+    assert_eq!(current.secret.expose_hex(), SECRET_A);
     assert_eq!(inv.get(new).unwrap().state, State::Failed);
+    assert_eq!(inv.find_resumable(&imei(IMEI_A)).unwrap(), None);
+    assert!(inv.needing_attention().unwrap().is_empty());
+}
+
+#[test]
+fn a_resumed_record_takes_the_settings_of_the_new_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = Inventory::open(db(&dir)).unwrap();
+    let id = inv
+        .begin_pending(
+            &new_record(IMEI_A, "urn:imei:015770000031766", SECRET_A),
+            false,
+        )
+        .unwrap();
+    let secret = PskSecret::from_hex(SECRET_A).unwrap();
+    let i = imei(IMEI_A);
+    let changed = NewRecord {
+        imei: &i,
+        endpoint: "ep-new",
+        psk_identity: "id-new",
+        secret: &secret,
+        profile: "other",
+        port: None,
+        firmware: None,
+        server: Some("coaps://new.example:5684"),
+    };
+    inv.update_pending(id, &changed).unwrap();
+    let r = inv.get(id).unwrap();
+    assert_eq!(
+        (
+            r.endpoint.as_str(),
+            r.psk_identity.as_str(),
+            r.profile.as_str(),
+            r.server.as_deref()
+        ),
+        (
+            "ep-new",
+            "id-new",
+            "other",
+            Some("coaps://new.example:5684")
+        )
+    );
+    assert_eq!(
+        r.port.as_deref(),
+        Some("/dev/ttyUSB0"),
+        "kept when not given"
+    );
+    inv.mark_verified(id, None).unwrap();
+    assert!(matches!(
+        inv.update_pending(id, &changed),
+        Err(InventoryError::NotResumable { .. })
+    ));
 }
 
 #[test]

@@ -770,10 +770,8 @@ fn device_initiated_upgrade_of_a_corrupted_image_fails_with_529() {
 fn a_refusal_in_manufacturing_mode_puts_the_modem_back_at_full_function() {
     // Every DM write is refused: the plan stops at the first one after `AT+CFUN=5` (deleting the
     // profile may be refused: that one is let through).
-    let (error, client, snap) = assert_failed(
-        run(&["cme=+SQNDMCFG:4"], |_| {}),
-        "enable-dm-service",
-    );
+    let (error, client, snap) =
+        assert_failed(run(&["cme=+SQNDMCFG:4"], |_| {}), "enable-dm-service");
     assert!(
         matches!(&client, Some(ClientErrorKind::Refused { .. })),
         "{client:?}"
@@ -798,7 +796,12 @@ fn the_modems_error_reporting_mode_is_put_back() {
     // The simulated modem starts with AT+CMEE=0 (plain ERROR), as most do: provisioning asks for
     // numeric codes and puts plain ERROR back right after the last read-back.
     let f = assert_success(run(&[], |_| {}));
-    let sent: Vec<&str> = f.snapshot.commands.iter().map(|c| c.line.as_str()).collect();
+    let sent: Vec<&str> = f
+        .snapshot
+        .commands
+        .iter()
+        .map(|c| c.line.as_str())
+        .collect();
     assert_eq!(&sent[..3], ["AT", "AT+CMEE?", "AT+CMEE=1"], "{sent:?}");
     let last_check = sent.iter().position(|c| *c == "AT+SQNFOTACFG?").unwrap();
     assert_eq!(sent[last_check + 1], "AT+CMEE=0", "{sent:?}");

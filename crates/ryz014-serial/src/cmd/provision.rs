@@ -467,7 +467,7 @@ where
     };
 
     let inv = job.inventory;
-    check_held_psk(client, job, &imei).await?;
+    check_held_psk(client, job, &imei, rep.out).await?;
     let settings = Settings::for_modem(job.profile, &imei)?;
     let new_record = |secret| NewRecord {
         imei: &imei,
@@ -573,7 +573,8 @@ struct Settings {
 
 impl Settings {
     fn for_modem(profile: &ProvisioningProfile, imei: &Imei) -> Result<Settings, CliError> {
-        let usage = |e: ryz014_core::provision::ProfileError| CliError::new(Exit::Usage, e.to_string());
+        let usage =
+            |e: ryz014_core::provision::ProfileError| CliError::new(Exit::Usage, e.to_string());
         Ok(Settings {
             endpoint: profile.endpoint_name_for(imei).map_err(usage)?,
             identity: profile.psk_identity_for(imei).map_err(usage)?,
@@ -615,6 +616,7 @@ async fn check_held_psk<R, W>(
     client: &mut Client<R, W>,
     job: &Job<'_>,
     imei: &Imei,
+    out: &Out,
 ) -> Result<(), CliError>
 where
     R: AsyncRead + Unpin,
@@ -622,9 +624,21 @@ where
 {
     let profile = ProfileName::new(&job.profile.modem.profile)
         .map_err(|e| CliError::new(Exit::Usage, format!("modem.profile: {e}")))?;
-    let held = session::read_held_psks(client, &profile)
-        .await
-        .map_err(|e| session_error(&e))?;
+    let held = match session::read_held_psks(client, &profile).await {
+        Ok(held) => held,
+        // A modem may refuse to read a profile that does not exist yet: it holds no PSK there.
+        Err(e) if matches!(e.client_error(), Some(ClientError::Refused { .. })) => {
+            out.debug(
+                1,
+                &format!(
+                    "{}: the PSK read was refused ({e}); taken as no PSK held",
+                    job.port
+                ),
+            );
+            Vec::new()
+        }
+        Err(e) => return Err(session_error(&e)),
+    };
     let known: Vec<String> = job
         .inventory
         .history(imei)?
@@ -633,7 +647,9 @@ where
         .collect();
     let unknown: Vec<String> = held
         .iter()
-        .filter(|h| !h.secret_prefix.is_empty() && !known.iter().any(|k| k.starts_with(&h.secret_prefix)))
+        .filter(|h| {
+            !h.secret_prefix.is_empty() && !known.iter().any(|k| k.starts_with(&h.secret_prefix))
+        })
         .map(|h| {
             format!(
                 "server {} (identity {}, secret {}…)",
