@@ -434,7 +434,7 @@ where
     client.sync(5, SYNC_EACH).await.map_err(|e| {
         crate::cmd::connect::client_error("waking the modem with AT (no OK to `AT`)", &e)
     })?;
-    numeric_errors(client).await?;
+    // No AT+CMEE=1 here: session::provision reads the modem's own mode first and puts it back.
     let imei = read_imei(client).await?;
     result.imei = Some(imei.as_str().to_string());
     let firmware = session::read_firmware(client)
