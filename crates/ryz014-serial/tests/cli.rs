@@ -188,6 +188,11 @@ fn sample_inventory(dir: &Path) -> PathBuf {
     path
 }
 
+/// The `attention` events (IMEIs the export leaves out) apart from the others.
+fn split_attention(events: Vec<Value>) -> (Vec<Value>, Vec<Value>) {
+    events.into_iter().partition(|v| v["event"] == "attention")
+}
+
 fn no_secret_in(o: &Output) {
     for s in [SECRET_A, SECRET_B] {
         assert!(
@@ -269,11 +274,15 @@ fn inventory_export_to_a_file_is_private_and_shaped() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     no_secret_in(&o);
-    let events = json_lines(&o);
+    let (attention, events) = split_attention(json_lines(&o));
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["event"], "exported");
     assert_eq!(events[0]["count"], 1);
     assert_eq!(events[0]["format"], "coiote-csv");
+    // The failed IMEI is not exported, and the export says so.
+    assert_eq!(attention.len(), 1, "{attention:?}");
+    assert_eq!(attention[0]["imei"], "490154203237518");
+    assert_eq!(attention[0]["state"], "failed");
     let mode = std::fs::metadata(&csv).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert_eq!(
@@ -348,7 +357,8 @@ fn inventory_export_to_stdout_with_json_is_one_event() {
         db,
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let events = json_lines(&o);
+    let (attention, events) = split_attention(json_lines(&o));
+    assert_eq!(attention.len(), 1, "the failed IMEI is named: {attention:?}");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["event"], "export");
     assert_eq!(events[0]["count"], 1);
@@ -357,7 +367,7 @@ fn inventory_export_to_stdout_with_json_is_one_event() {
         SECRET_A
     );
     let o = ryz014(&["--json", "inventory", "export", "--inventory", db]);
-    let events = json_lines(&o);
+    let (_, events) = split_attention(json_lines(&o));
     assert_eq!(events.len(), 1);
     let csv = events[0]["content"].as_str().unwrap();
     assert!(

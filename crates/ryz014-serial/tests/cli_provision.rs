@@ -517,10 +517,11 @@ fn a_refusal_exits_1_with_the_step_and_the_modems_answer() {
 
 #[test]
 fn an_unexpected_reset_gives_a_clear_error() {
-    // The 16th command resets the modem instead of answering: the first DM write after the
+    // The 15th command resets the modem instead of answering: the first DM write after the
     // profile is cleared (`enable-dm-service`; the identification, the PSK read and the
-    // session's set-up come first).
-    let sim = Sim::start(&["--fault", "reset-after=16"]);
+    // session's set-up come first: AT, AT+CGSN, ATI1, the PSK read, AT, AT+CMEE?, AT+CMEE=1,
+    // then the plan's AT+CGSN, ATI1, AT+SQNCTM?, AT+SQNAUTOCONNECT=1, AT+CFUN=5, the delete).
+    let sim = Sim::start(&["--fault", "reset-after=15"]);
     let r = Run::new();
     let o = r.provision(&["-p", &sim.path]);
     assert_eq!(o.status.code(), Some(1), "{}", both(&o));
