@@ -626,11 +626,14 @@ impl Inventory {
             .filter(|r| r.state == State::Failed))
     }
 
-    /// The IMEIs whose newest record is not verified: an interrupted or failed provisioning that
-    /// the export does not cover (re-run `provision` for them), with that record.
+    /// The IMEIs with no verified record whose newest record is pending or failed: an
+    /// interrupted or failed provisioning that the export does not cover (re-run `provision` for
+    /// them), with that record.
     pub fn needing_attention(&self) -> Result<Vec<Record>, InventoryError> {
         self.query(
-            "WHERE id IN (SELECT MAX(id) FROM devices GROUP BY imei) AND state IN ('pending', 'failed')",
+            "WHERE id IN (SELECT MAX(id) FROM devices GROUP BY imei) \
+             AND state IN ('pending', 'failed') \
+             AND imei NOT IN (SELECT imei FROM devices WHERE state = 'verified')",
             &[],
         )
     }
