@@ -147,7 +147,8 @@ Examples:
         /// The port.
         #[command(flatten)]
         port: PortArgs,
-        /// Where the modem downloads the image from (http:// or https://).
+        /// Where the modem downloads the image from: an http://, https:// or ftp:// URL (the
+        /// schemes the application note allows); checked before the port is opened.
         #[arg(long, value_name = "URL")]
         url: String,
         /// Give up (exit 3) when the upgrade has not ended after this many seconds.
