@@ -334,7 +334,7 @@ fn spawn(args: &[&str]) -> Child {
 #[test]
 fn many_processes_using_a_new_inventory_at_once_all_succeed() {
     let profile = default_profile();
-    for round in 0..3 {
+    for round in 0..10 {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("new.sqlite");
         let inv = db.to_str().unwrap();

@@ -95,7 +95,7 @@ fn foreign_inventory(dir: &Path) -> PathBuf {
 #[test]
 fn many_first_opens_of_a_new_inventory_all_succeed() {
     // Each round: 32 connections open the same new file at once, then each records a modem.
-    for round in 0..6 {
+    for round in 0..4 {
         let dir = tempfile::tempdir().unwrap();
         let path = Arc::new(dir.path().join("new.sqlite"));
         let n = 32;
@@ -143,7 +143,7 @@ fn many_first_opens_of_a_new_inventory_all_succeed() {
 fn readers_of_an_inventory_being_created_succeed() {
     // Readers open the file while creators are still setting it up: an inventory without its
     // tables yet reads as empty, never as "locked" or "no such table".
-    for round in 0..6 {
+    for round in 0..4 {
         let dir = tempfile::tempdir().unwrap();
         let path = Arc::new(dir.path().join("new.sqlite"));
         // The file exists (as `Inventory::open` leaves it before the schema is written).
