@@ -242,7 +242,7 @@ impl Url {
             .any(|s| s.eq_ignore_ascii_case(scheme))
         {
             return Err(err(format!(
-                "has the scheme {scheme:?}, which the modem does not download from"
+                "has the scheme {scheme:?}, which the application note does not list for AT+SQNSUPGRADE"
             )));
         }
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");

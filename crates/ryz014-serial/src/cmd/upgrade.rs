@@ -71,8 +71,12 @@ pub fn run(
 ) -> Result<(), CliError> {
     // A wrong URL is bad usage (exit 2), told before any port is opened: the same constructor
     // builds the command the session sends.
-    Command::upgrade(url, UpgradeAction::Start, None)
-        .map_err(|e| CliError::new(Exit::Usage, format!("--url: {e}")))?;
+    Command::upgrade(url, UpgradeAction::Start, None).map_err(|e| {
+        CliError::new(
+            Exit::Usage,
+            format!("--url {} {} (allowed {})", e.value, e.problem, e.allowed),
+        )
+    })?;
     let (client, path) = connect::open_client(args, out)?;
     block_on(upgrade(client, &path, url, poll, timeout, out))
 }
