@@ -377,12 +377,13 @@ impl Inventory {
     }
 
     /// Opens the file for writing, retrying while another process holds it during set-up.
+    /// The file and its WAL companions are narrowed to 0600 once it is known to be an inventory
+    /// (a foreign file keeps its mode), before any secret can be written.
     fn open_file(path: PathBuf) -> Result<Self, InventoryError> {
-        restrict_permissions(&path)?;
         let deadline = Instant::now() + OPEN_PATIENCE;
         // Different processes wait different times, so that they stop meeting.
         let mut pause = Duration::from_millis(2 + u64::from(std::process::id() % 8));
-        loop {
+        let inv = loop {
             match Self::set_up(&path) {
                 Err(InventoryError::Sqlite { source, .. })
                     if is_busy(&source) && Instant::now() < deadline =>
@@ -390,9 +391,20 @@ impl Inventory {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(100));
                 }
-                other => return other,
+                other => break other?,
+            }
+        };
+        restrict_permissions(&path)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut companion = path.clone().into_os_string();
+            companion.push(suffix);
+            match restrict_permissions(Path::new(&companion)) {
+                Err(InventoryError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound => {}
+                other => other?,
             }
         }
+        Ok(inv)
     }
 
     /// One attempt at opening for writing: WAL, `synchronous=FULL`, the schema.
@@ -709,9 +721,20 @@ impl Inventory {
         Ok(records.len())
     }
 
+    /// Whether `path` is the inventory's database file or one of its companions (`-wal`, `-shm`,
+    /// `-journal`), under any name (a hard link too).
+    fn is_own_file(&self, path: &Path) -> bool {
+        ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
+            let mut own = self.path.clone().into_os_string();
+            own.push(suffix);
+            same_file(Path::new(&own), path)
+        })
+    }
+
     /// Writes the export to `path`, which must be a new path or a regular file (mode 0600 either
     /// way, set before any secret is written). Anything else (a symbolic link, a directory, a
-    /// FIFO, a device, a socket) is refused with [`InventoryError::BadOutput`] and left as it is.
+    /// FIFO, a device, a socket, or the inventory's own files) is refused with
+    /// [`InventoryError::BadOutput`] and left as it is.
     ///
     /// A new path is created exclusively (it never replaces something that appears meanwhile); a
     /// regular file is replaced atomically by a synced temporary file from the same directory.
@@ -740,6 +763,11 @@ impl Inventory {
             }
             Err(e) => return Err(bad(format!("cannot check it: {e}"))),
         };
+        if replace && self.is_own_file(path) {
+            return Err(bad(
+                "it is this inventory's own database (or one of its SQLite files)".into(),
+            ));
+        }
         if !replace {
             let mut file =
                 create_private_new(path).map_err(|e| bad(format!("cannot create it: {e}")))?;
@@ -997,6 +1025,26 @@ fn cannot_open(path: &Path, e: rusqlite::Error) -> InventoryError {
     InventoryError::Sqlite {
         path: path.to_path_buf(),
         source: e,
+    }
+}
+
+/// Whether two existing paths name the same file (on Unix: the same device and inode, so a hard
+/// link counts; elsewhere: the same canonical path).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (fs::metadata(a), fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (fs::canonicalize(a), fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
     }
 }
 

@@ -205,6 +205,20 @@ fn export_to_a_new_path_or_a_regular_file_is_mode_0600() {
     assert!(stderr(&o).contains("missing/out.csv"), "{}", both(&o));
 }
 
+#[test]
+fn export_over_the_inventory_itself_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sample_inventory(dir.path());
+    let before = std::fs::read(&db).unwrap();
+    let o = export_to(&db, &db);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    assert!(stderr(&o).contains("own database"), "{}", both(&o));
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "the inventory is intact"
+    );
+}
+
 /// The journal mode in an SQLite file's header: (1, 1) rollback journal, (2, 2) WAL.
 fn header_journal_mode(path: &Path) -> (u8, u8) {
     let bytes = std::fs::read(path).unwrap();

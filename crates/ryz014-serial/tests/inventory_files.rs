@@ -246,7 +246,15 @@ fn reading_a_foreign_inventory_changes_nothing() {
 fn opening_for_writing_still_narrows_a_readable_inventory() {
     let dir = tempfile::tempdir().unwrap();
     let path = foreign_inventory(dir.path());
-    drop(Inventory::open(&path).unwrap());
+    let inv = Inventory::open(&path).unwrap();
+    assert_eq!(mode(&path), 0o600);
+    // Its WAL companions, made while it was still 0644, are narrowed too: secrets go there first.
+    for suffix in ["-wal", "-shm"] {
+        let companion = PathBuf::from(format!("{}{suffix}", path.display()));
+        assert_eq!(mode(&companion), 0o600, "{suffix}");
+    }
+    add_verified(&inv, 2);
+    drop(inv);
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(dir.path()), 0o755, "the directory is never touched");
 }
@@ -296,6 +304,7 @@ fn paths_that_are_not_inventories_are_named_for_what_they_are() {
     ] {
         let file = dir.path().join(name);
         std::fs::write(&file, &text).unwrap();
+        chmod(&file, 0o644);
         for err in [
             Inventory::open_read_only(&file).unwrap_err(),
             Inventory::open(&file).unwrap_err(),
@@ -304,6 +313,7 @@ fn paths_that_are_not_inventories_are_named_for_what_they_are() {
             assert!(err.to_string().contains(name), "{err}");
         }
         assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+        assert_eq!(mode(&file), 0o644, "a foreign file keeps its mode");
     }
     // An empty file (as a creating process leaves it for a moment) reads as an empty inventory.
     let empty = dir.path().join("empty.sqlite");
@@ -466,4 +476,25 @@ fn export_writes_a_new_path_or_replaces_a_regular_file_with_mode_0600() {
         .collect();
     names.sort();
     assert_eq!(names, ["new.csv", "old.csv"]);
+}
+
+#[test]
+fn export_never_replaces_the_inventory_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inv.sqlite");
+    let inv = exporting_inventory(dir.path());
+    let link = dir.path().join("hard-link.csv");
+    std::fs::hard_link(&db, &link).unwrap();
+    let wal = dir.path().join("inv.sqlite-wal");
+    assert!(wal.exists(), "the open inventory has its WAL");
+    for target in [&db, &link, &wal] {
+        let err = inv
+            .export_to_file(ExportFormat::CoioteCsv, target)
+            .unwrap_err();
+        assert!(matches!(err, InventoryError::BadOutput { .. }), "{err:?}");
+        assert!(err.to_string().contains("own database"), "{err}");
+    }
+    drop(inv);
+    let inv = Inventory::open_read_only(&db).unwrap();
+    assert_eq!(inv.list().unwrap().len(), 1, "the inventory is intact");
 }
