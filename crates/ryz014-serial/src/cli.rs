@@ -421,6 +421,7 @@ impl From<InventoryError> for CliError {
             | InventoryError::Inaccessible { .. }
             | InventoryError::NotAFile { .. }
             | InventoryError::NotAnInventory(_)
+            | InventoryError::SchemaTooNew { .. }
             | InventoryError::BadOutput { .. }
             | InventoryError::BadField { .. } => Exit::Usage,
             _ => Exit::Failed,

@@ -340,6 +340,36 @@ fn an_inventory_that_cannot_be_reached_says_why() {
     assert!(!stderr(&o).contains("does not exist"), "{}", both(&o));
 }
 
+#[test]
+fn an_inventory_from_a_newer_version_is_a_wrong_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sample_inventory(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(conn);
+    let inv = db.to_str().unwrap();
+    let port = dir.path().join("ttyNOPE");
+    let profile = default_profile();
+    for args in [
+        vec!["inventory", "list", "--inventory", inv],
+        vec!["inventory", "export", "--inventory", inv],
+        vec![
+            "provision",
+            "-p",
+            port.to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+            "--inventory",
+            inv,
+        ],
+    ] {
+        let o = common::run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", both(&o));
+        assert!(stderr(&o).contains("schema version 99"), "{}", both(&o));
+        assert!(!stderr(&o).contains("ttyNOPE"), "{}", both(&o));
+    }
+}
+
 /// Spawns `ryz014` with these arguments (output piped), for running many at once.
 fn spawn(args: &[&str]) -> Child {
     ryz014_command(args).spawn().expect("start ryz014")
