@@ -1,8 +1,9 @@
 //! The `ryz014` command line: argument definitions (clap derive), output in words or JSON lines,
 //! and the error type that carries the exit code.
 //!
-//! Exit codes: 0 success; 1 the modem refused or the operation failed; 2 bad usage or a bad
-//! profile; 3 no answer in time; 4 the port could not be opened or vanished.
+//! Exit codes: 0 success; 1 the modem refused or the operation failed; 2 bad usage, a bad
+//! profile or a wrong file (told before any port is opened); 3 no answer in time; 4 the port
+//! could not be opened or vanished.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -24,7 +25,8 @@ const MAIN_HELP: &str = "\
 Exit codes:
   0  success
   1  the modem refused or the operation failed (the message names the step and the modem's answer)
-  2  bad usage or a bad profile (the message names the key and the allowed range)
+  2  bad usage, a bad profile or a wrong file, told before any port is opened (the message
+     names the key or file and what is allowed)
   3  no answer in time
   4  the port could not be opened or vanished
 
