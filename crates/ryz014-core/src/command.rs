@@ -208,6 +208,52 @@ text_param!(
     /// A server or download URL: 1..256 printable ASCII characters without `"` (§6.2.2.1).
     Url, "url", 1, 256, ['"'], "1..256 printable ASCII characters without '\"'"
 );
+/// The URL schemes the application note allows for the image of `AT+SQNSUPGRADE` (§5: "firmware
+/// files from an FTP or HTTP(S) server"), lower case; matched case-insensitively.
+pub const UPGRADE_URL_SCHEMES: [&str; 3] = ["http", "https", "ftp"];
+
+/// The rule for an upgrade URL, for messages.
+pub const UPGRADE_URL_ALLOWED: &str = "an http://, https:// or ftp:// URL with a host (the note's \
+     §5 allows FTP and HTTP(S) servers), 1..256 printable ASCII characters without '\"' or spaces";
+
+impl Url {
+    /// Validates the image URL of `AT+SQNSUPGRADE`: a [`Url`] whose scheme is one of
+    /// [`UPGRADE_URL_SCHEMES`] (any case), followed by `://` and a non-empty host, without spaces.
+    pub fn for_upgrade(value: &str) -> Result<Url, ParamError> {
+        let err = |problem: String| ParamError {
+            param: Url::PARAM,
+            value: show_text(value),
+            problem,
+            allowed: UPGRADE_URL_ALLOWED.to_string(),
+            note: None,
+        };
+        let url = Url::new(value).map_err(|e| ParamError {
+            allowed: UPGRADE_URL_ALLOWED.to_string(),
+            ..e
+        })?;
+        if value.contains(' ') {
+            return Err(err("contains a space".into()));
+        }
+        let Some((scheme, rest)) = value.split_once("://") else {
+            return Err(err("has no scheme (such as http://)".into()));
+        };
+        if !UPGRADE_URL_SCHEMES
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(scheme))
+        {
+            return Err(err(format!(
+                "has the scheme {scheme:?}, which the application note does not list for AT+SQNSUPGRADE"
+            )));
+        }
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.rsplit('@').next().unwrap_or("");
+        if host.is_empty() || host.starts_with(':') {
+            return Err(err("has no host".into()));
+        }
+        Ok(url)
+    }
+}
+
 text_param!(
     /// A PSK identity: 1..64 printable ASCII characters without `"` or `,` (team decision; the
     /// note's §6.2.3.1 "hexadecimal format" contradicts its own `urn:imei:` examples).
@@ -722,14 +768,15 @@ impl Command {
         })
     }
 
-    /// `AT+SQNSUPGRADE="<url>",…`.
+    /// `AT+SQNSUPGRADE="<url>",…`. The URL must be one the modem downloads from
+    /// ([`Url::for_upgrade`]: http, https or ftp with a host).
     pub fn upgrade(
         url: &str,
         action: UpgradeAction,
         security_profile: Option<u64>,
     ) -> Result<Command, ParamError> {
         Ok(Command::Upgrade(Upgrade {
-            url: Url::new(url)?,
+            url: Url::for_upgrade(url)?,
             action,
             security_profile: security_profile.map(SecurityProfile::new).transpose()?,
         }))

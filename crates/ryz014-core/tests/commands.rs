@@ -337,6 +337,42 @@ fn upgrade_tuples() {
     assert!(err.to_string().contains("1..6"));
 }
 
+#[test]
+fn upgrade_urls_are_http_https_or_ftp_with_a_host() {
+    for good in [
+        "http://192.0.2.10/LR5.4.1.1-57830.dup",
+        "HTTPS://files.example:8443/a.dup?x=1",
+        "ftp://user:pw@files.example/fw/a.dup",
+    ] {
+        let cmd = Command::upgrade(good, UpgradeAction::Start, None).unwrap();
+        assert_eq!(Command::parse(&cmd.to_wire()).unwrap(), cmd, "{good}");
+    }
+    for (bad, problem) in [
+        ("192.0.2.10/a.dup", "has no scheme"),
+        ("not a url", "contains a space"),
+        ("file:///etc/passwd", "scheme \"file\""),
+        ("coaps://files.example/a.dup", "scheme \"coaps\""),
+        ("ftps://files.example/a.dup", "scheme \"ftps\""),
+        ("http://", "has no host"),
+        ("http:///a.dup", "has no host"),
+        ("https://:443/a.dup", "has no host"),
+        ("http://files.example/a b.dup", "contains a space"),
+        ("", "is empty"),
+    ] {
+        let err = Command::upgrade(bad, UpgradeAction::Start, None).unwrap_err();
+        assert_eq!(err.param, "url", "{bad}");
+        let text = err.to_string();
+        assert!(text.contains(problem), "{bad}: {text}");
+        assert!(
+            text.contains("http://, https:// or ftp://"),
+            "{bad}: {text}"
+        );
+        // Text read back from a log is held to the same rule.
+        let wire = format!(r#"AT+SQNSUPGRADE="{bad}",0,5,1"#);
+        assert!(Command::parse(&wire).is_err(), "{wire}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Behaviour
 
@@ -679,6 +715,13 @@ mod props {
             .boxed()
     }
 
+    /// An upgrade URL: an allowed scheme in any case, a host, a path without spaces or quotes.
+    fn upgrade_url() -> BoxedStrategy<String> {
+        proptest::string::string_regex("([hH][tT][tT][pP][sS]?|[fF][tT][pP])://[a-z0-9.-]{1,60}(:[0-9]{1,5})?(/[!#-~]{0,180})?")
+            .unwrap()
+            .boxed()
+    }
+
     fn identity() -> BoxedStrategy<String> {
         proptest::string::string_regex("[ !#-+\\--~]{1,64}")
             .unwrap()
@@ -785,7 +828,7 @@ mod props {
                 }),
             text(32).prop_map(|t| Command::factory_save(&t).unwrap()),
             (
-                text(256),
+                upgrade_url(),
                 prop::sample::select(vec![
                     UpgradeAction::Start,
                     UpgradeAction::Cancel,

@@ -1,8 +1,9 @@
 //! The `ryz014` command line: argument definitions (clap derive), output in words or JSON lines,
 //! and the error type that carries the exit code.
 //!
-//! Exit codes: 0 success; 1 the modem refused or the operation failed; 2 bad usage or a bad
-//! profile; 3 no answer in time; 4 the port could not be opened or vanished.
+//! Exit codes: 0 success; 1 the modem refused or the operation failed; 2 bad usage, a bad
+//! profile or a wrong file (told before any port is opened); 3 no answer in time; 4 the port
+//! could not be opened or vanished.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -25,7 +26,8 @@ const MAIN_HELP: &str = "\
 Exit codes:
   0  success
   1  the modem refused or the operation failed (the message names the step and the modem's answer)
-  2  bad usage or a bad profile (the message names the key and the allowed range)
+  2  bad usage, a bad profile or a wrong file, told before any port is opened (the message
+     names the key or file and what is allowed)
   3  no answer in time
   4  the port could not be opened or vanished
 
@@ -148,7 +150,8 @@ Examples:
         /// The port.
         #[command(flatten)]
         port: PortArgs,
-        /// Where the modem downloads the image from (http:// or https://).
+        /// Where the modem downloads the image from: an http://, https:// or ftp:// URL (the
+        /// schemes the application note allows); checked before the port is opened.
         #[arg(long, value_name = "URL")]
         url: String,
         /// Give up (exit 3) when the upgrade has not ended after this many seconds.
@@ -292,9 +295,10 @@ Examples:
     #[command(after_help = "\
 coiote-csv writes `endpointName,dtlsIdentity,dtlsPskHex` (the names of Coiote's REST API; its CSV
 import headers are unconfirmed); json writes an array of Coiote REST API device objects
-(POST /api/coiotedm/v3/devices). Only verified modems are exported. Files are created with mode
-0600 and replaced atomically. Without --out the export goes to standard output (with --json: as
-the `content` of one `export` event).
+(POST /api/coiotedm/v3/devices). Only verified modems are exported. --out must be a new path or a
+regular file: the file gets mode 0600 and is replaced atomically; devices, FIFOs, symbolic links
+and directories are refused (exit 2). Without --out or with `--out -` the export goes to standard
+output (with --json: as the `content` of one `export` event). The inventory is only read.
 
 Examples:
   ryz014 inventory export --out devices.csv
@@ -306,7 +310,9 @@ Examples:
         /// The export format.
         #[arg(long, value_enum, default_value_t = ExportFormatArg::CoioteCsv)]
         format: ExportFormatArg,
-        /// The output file (created with mode 0600); standard output when absent.
+        /// The output file: a new path or a regular file (written with mode 0600; anything else,
+        /// such as a device, a FIFO, a symbolic link or a directory, is refused with exit 2).
+        /// `-` or no --out: standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
@@ -428,7 +434,13 @@ impl fmt::Display for CliError {
 impl From<InventoryError> for CliError {
     fn from(e: InventoryError) -> Self {
         let exit = match &e {
-            InventoryError::Missing(_) | InventoryError::BadField { .. } => Exit::Usage,
+            InventoryError::Missing(_)
+            | InventoryError::Inaccessible { .. }
+            | InventoryError::NotAFile { .. }
+            | InventoryError::NotAnInventory(_)
+            | InventoryError::SchemaTooNew { .. }
+            | InventoryError::BadOutput { .. }
+            | InventoryError::BadField { .. } => Exit::Usage,
             _ => Exit::Failed,
         };
         CliError::new(exit, e.to_string())
@@ -621,9 +633,34 @@ fn record_event(r: &Record) -> Value {
     })
 }
 
+/// Opens the inventory read-only (nothing in it or around it changes) and warns when other users
+/// may read it: it holds PSK secrets, but a reading command does not change its mode.
+fn open_for_reading(inv: &InventoryArg, out: &Out) -> Result<Inventory, CliError> {
+    let inventory = Inventory::open_read_only(&inv.path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(&inv.path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                let message = format!(
+                    "inventory {} can be read by other users (mode {mode:04o}) and holds PSK \
+                     secrets; `chmod 600` it",
+                    inv.path.display()
+                );
+                out.event(&json!({"event": "warning", "message": message}))?;
+                if !out.json {
+                    let _ = writeln!(io::stderr().lock(), "ryz014: warning: {message}");
+                }
+            }
+        }
+    }
+    Ok(inventory)
+}
+
 fn cmd_inventory_list(inv: &InventoryArg, out: &Out) -> Result<(), CliError> {
     out.debug(1, &format!("opening inventory {}", inv.path.display()));
-    let inventory = Inventory::open_existing(&inv.path)?;
+    let inventory = open_for_reading(inv, out)?;
     let records = inventory.list()?;
     if records.is_empty() {
         out.say(&format!("no records in {}", inv.path.display()))?;
@@ -685,8 +722,10 @@ fn cmd_inventory_export(
     out: &Out,
 ) -> Result<(), CliError> {
     out.debug(1, &format!("opening inventory {}", inv.path.display()));
-    let inventory = Inventory::open_existing(&inv.path)?;
+    let inventory = open_for_reading(inv, out)?;
     report_attention(&inventory, out)?;
+    // `--out -` is standard output.
+    let file = file.filter(|p| p.as_os_str() != "-");
     let format_name = format
         .to_possible_value()
         .map(|v| v.get_name().to_string())

@@ -13,16 +13,23 @@
 //! [`Inventory::needing_attention`] lists the IMEIs in that state (not exported).
 //!
 //! Exports ([`Inventory::export`], [`Inventory::export_to_file`]) are the only way a secret leaves
-//! the inventory in full; files are created with mode 0600 before any secret is written.
+//! the inventory in full; files are created with mode 0600 before any secret is written, and only
+//! a regular file or a new path is ever written (never a device, a FIFO, a symbolic link or a
+//! directory).
+//!
+//! Reading commands use [`Inventory::open_read_only`], which changes nothing: no mode, no journal
+//! mode, no schema, no directory (SQLite itself may create the empty `-wal`/`-shm` companions of
+//! a WAL inventory, with the inventory's mode, so that readers and writers can share it).
+//! Creating an inventory is safe when many processes do it at once.
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use ryz014_core::imei::Imei;
 use ryz014_core::psk::PskSecret;
 use serde::Serialize;
@@ -206,6 +213,37 @@ pub enum InventoryError {
     /// The inventory file does not exist (for commands that only read it).
     #[error("inventory {0} does not exist (give the right file with --inventory)")]
     Missing(PathBuf),
+    /// The inventory path cannot be reached, created or read (permission denied, a path through
+    /// a regular file…).
+    #[error("inventory {path} cannot be opened: {source} (give a readable file with --inventory)")]
+    Inaccessible {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The inventory path is not a regular file (a directory, a device…).
+    #[error(
+        "inventory {path} is {kind}, not an inventory file (give the right file with --inventory)"
+    )]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is, e.g. `a directory`.
+        kind: &'static str,
+    },
+    /// The file is not a ryz014 inventory (not SQLite, or SQLite with other tables).
+    #[error("{0} is not a ryz014 inventory (give the right file with --inventory)")]
+    NotAnInventory(PathBuf),
+    /// An export destination is refused (not a regular file or a new path) or cannot be created.
+    #[error("export to {path}: {problem}")]
+    BadOutput {
+        /// The destination given.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The file was written by a newer version of this tool.
     #[error("inventory {path} has schema version {found}; this ryz014 understands up to {SCHEMA_VERSION}")]
     SchemaTooNew {
@@ -293,34 +331,123 @@ impl fmt::Debug for Inventory {
     }
 }
 
+/// How long opening an inventory for writing keeps retrying while other processes hold it
+/// (creating it, migrating it, or switching it to WAL, which SQLite reports as busy at once).
+const OPEN_PATIENCE: Duration = Duration::from_secs(30);
+
 impl Inventory {
-    /// Opens the inventory at `path`, creating it (mode 0600) if it does not exist.
+    /// Opens the inventory at `path` for writing, creating it (mode 0600) if it does not exist.
     ///
-    /// An existing file readable by others is narrowed to mode 0600. The schema is created or
-    /// checked; a file from a newer version is refused.
+    /// An existing file readable by others is narrowed to mode 0600 (it is about to receive
+    /// secrets); its directory is never changed. The schema is created or checked; a file from a
+    /// newer version is refused. Safe when many processes open a new inventory at once.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, InventoryError> {
         let path = path.as_ref().to_path_buf();
         create_private(&path)?;
+        check_regular_file(&path)?;
         Self::open_file(path)
     }
 
-    /// Opens an inventory that must already exist (for listing and exporting).
+    /// Opens an inventory that must already exist, for writing (see [`Inventory::open`]).
+    /// Commands that only read use [`Inventory::open_read_only`].
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, InventoryError> {
         let path = path.as_ref().to_path_buf();
-        if !path.exists() {
-            return Err(InventoryError::Missing(path));
-        }
+        check_regular_file(&path)?;
         Self::open_file(path)
     }
 
-    fn open_file(path: PathBuf) -> Result<Self, InventoryError> {
-        restrict_permissions(&path)?;
+    /// Opens an existing inventory for reading only (listing, exporting): nothing in the file,
+    /// beside it or in its directory is changed (no mode, no journal mode, no schema), and
+    /// writing through it fails. An inventory that another process has created but not yet set
+    /// up reads as empty. A missing file, a path that cannot be read, a directory or a file that
+    /// is not an inventory are errors that say which.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, InventoryError> {
+        let path = path.as_ref().to_path_buf();
+        let len = check_regular_file(&path)?;
         let sql = |source| InventoryError::Sqlite {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open(&path).map_err(sql)?;
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| cannot_open(&path, e))?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(sql)?;
+        let (version, tables) = inspect(&conn, &path, len)?;
+        if version > SCHEMA_VERSION {
+            return Err(InventoryError::SchemaTooNew {
+                path,
+                found: version,
+            });
+        }
+        if version < 1 {
+            if tables > 0 {
+                return Err(InventoryError::NotAnInventory(path));
+            }
+            // Created, not yet set up: an empty table in the connection's own temporary
+            // database stands in for it (the file is not written).
+            conn.execute_batch(&format!("CREATE TEMP TABLE devices ({COLUMNS})"))
+                .map_err(sql)?;
+        } else if version < 2 {
+            // A version 1 file, read as it is: its records have no server column.
+            conn.execute_batch(
+                "CREATE TEMP VIEW devices AS SELECT *, NULL AS server FROM main.devices",
+            )
+            .map_err(sql)?;
+        }
+        Ok(Inventory {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// Opens the file for writing, retrying while another process holds it during set-up.
+    /// The file and its WAL companions are narrowed to 0600 once it is known to be an inventory
+    /// (a foreign file keeps its mode), before any secret can be written.
+    fn open_file(path: PathBuf) -> Result<Self, InventoryError> {
+        let deadline = Instant::now() + OPEN_PATIENCE;
+        // Different processes wait different times, so that they stop meeting.
+        let mut pause = Duration::from_millis(2 + u64::from(std::process::id() % 8));
+        let inv = loop {
+            match Self::set_up(&path) {
+                Err(InventoryError::Sqlite { source, .. })
+                    if is_busy(&source) && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => break other?,
+            }
+        };
+        restrict_permissions(&path)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut companion = path.clone().into_os_string();
+            companion.push(suffix);
+            match restrict_permissions(Path::new(&companion)) {
+                Err(InventoryError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound => {}
+                other => other?,
+            }
+        }
+        Ok(inv)
+    }
+
+    /// One attempt at opening for writing: WAL, `synchronous=FULL`, the schema.
+    fn set_up(path: &Path) -> Result<Self, InventoryError> {
+        let path = path.to_path_buf();
+        let sql = |source| InventoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let len = check_regular_file(&path)?;
+        let conn = Connection::open(&path).map_err(|e| cannot_open(&path, e))?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql)?;
+        // Another program's file is not made an inventory (nor switched to WAL).
+        let (version, tables) = inspect(&conn, &path, len)?;
+        if version < 1 && tables > 0 {
+            return Err(InventoryError::NotAnInventory(path));
+        }
         let mode: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
             .map_err(sql)?;
@@ -787,18 +914,64 @@ impl Inventory {
         Ok(records.len())
     }
 
-    /// Writes the export to `path` atomically: a temporary file in the same directory, created with
-    /// mode 0600 before any secret is written, synced, then renamed over `path`.
+    /// Whether `path` is the inventory's database file or one of its companions (`-wal`, `-shm`,
+    /// `-journal`), under any name (a hard link too).
+    fn is_own_file(&self, path: &Path) -> bool {
+        ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
+            let mut own = self.path.clone().into_os_string();
+            own.push(suffix);
+            same_file(Path::new(&own), path)
+        })
+    }
+
+    /// Writes the export to `path`, which must be a new path or a regular file (mode 0600 either
+    /// way, set before any secret is written). Anything else (a symbolic link, a directory, a
+    /// FIFO, a device, a socket, or the inventory's own files) is refused with
+    /// [`InventoryError::BadOutput`] and left as it is.
+    ///
+    /// A new path is created exclusively (it never replaces something that appears meanwhile); a
+    /// regular file is replaced atomically by a synced temporary file from the same directory.
     pub fn export_to_file(
         &self,
         format: ExportFormat,
         path: impl AsRef<Path>,
     ) -> Result<usize, InventoryError> {
         let path = path.as_ref();
+        let bad = |problem: String| InventoryError::BadOutput {
+            path: path.to_path_buf(),
+            problem,
+        };
         let io_at = |p: &Path| {
             let p = p.to_path_buf();
             move |source| InventoryError::Io { path: p, source }
         };
+        let replace = match output_kind(path) {
+            Ok(None) => false,
+            Ok(Some(kind)) if kind == REGULAR => true,
+            Ok(Some(kind)) => {
+                return Err(bad(format!(
+                    "it is {kind}; exports are written only to a regular file or a new path \
+                     (`-` for standard output)"
+                )))
+            }
+            Err(e) => return Err(bad(format!("cannot check it: {e}"))),
+        };
+        if replace && self.is_own_file(path) {
+            return Err(bad(
+                "it is this inventory's own database (or one of its SQLite files)".into(),
+            ));
+        }
+        if !replace {
+            let mut file =
+                create_private_new(path).map_err(|e| bad(format!("cannot create it: {e}")))?;
+            let result = self
+                .export(format, &mut file)
+                .and_then(|n| file.sync_all().map(|()| n).map_err(io_at(path)));
+            if result.is_err() {
+                let _ = fs::remove_file(path);
+            }
+            return result;
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -807,11 +980,24 @@ impl Inventory {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "export".to_string());
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let mut file = create_private_new(&tmp).map_err(io_at(&tmp))?;
+        let (tmp, mut file) = (0..100)
+            .map(|i| dir.join(format!(".{name}.{}.{i}.tmp", std::process::id())))
+            .find_map(|tmp| match create_private_new(&tmp) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => None,
+                other => Some(other.map(|f| (tmp, f))),
+            })
+            .unwrap_or_else(|| Err(io::ErrorKind::AlreadyExists.into()))
+            .map_err(|e| bad(format!("cannot create a temporary file beside it: {e}")))?;
         let result = (|| {
             let n = self.export(format, &mut file)?;
             file.sync_all().map_err(io_at(&tmp))?;
+            // Checked again just before: the rename must only ever replace a regular file.
+            match output_kind(path) {
+                Ok(Some(kind)) if kind == REGULAR => {}
+                Ok(None) => {}
+                Ok(Some(kind)) => return Err(bad(format!("it became {kind} while exporting"))),
+                Err(e) => return Err(bad(format!("cannot check it: {e}"))),
+            }
             fs::rename(&tmp, path).map_err(io_at(path))?;
             Ok(n)
         })();
@@ -987,7 +1173,139 @@ fn create_private(path: &Path) -> Result<(), InventoryError> {
     match create_private_new(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-        Err(source) => Err(InventoryError::Io {
+        Err(source) => Err(InventoryError::Inaccessible {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Reads the schema version and the number of schema objects in one statement (one snapshot).
+/// `len` is the file's size measured before: a file that had content but holds no SQLite page
+/// (SQLite reads a short foreign file as an empty database), or that SQLite rejects, is
+/// [`InventoryError::NotAnInventory`]. A file only grows while another process creates it, so a
+/// new inventory being set up is never mistaken for a foreign file.
+fn inspect(conn: &Connection, path: &Path, len: u64) -> Result<(i64, i64), InventoryError> {
+    let (version, tables, pages): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), \
+                    (SELECT count(*) FROM sqlite_master), \
+                    (SELECT page_count FROM pragma_page_count)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => {
+                InventoryError::NotAnInventory(path.to_path_buf())
+            }
+            _ => cannot_open(path, e),
+        })?;
+    if len > 0 && pages == 0 {
+        return Err(InventoryError::NotAnInventory(path.to_path_buf()));
+    }
+    Ok((version, tables))
+}
+
+/// SQLite's error on opening, with the operating system's reason when SQLite could not open the
+/// file (it only says "unable to open database file"). The file is opened here only after SQLite
+/// failed to: opening and closing it while this process holds SQLite locks on it would drop them.
+fn cannot_open(path: &Path, e: rusqlite::Error) -> InventoryError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) {
+        if let Err(source) = fs::File::open(path) {
+            return InventoryError::Inaccessible {
+                path: path.to_path_buf(),
+                source,
+            };
+        }
+    }
+    InventoryError::Sqlite {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Whether two existing paths name the same file (on Unix: the same device and inode, so a hard
+/// link counts; elsewhere: the same canonical path).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (fs::metadata(a), fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (fs::canonicalize(a), fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Whether SQLite said another connection holds the database.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// The kind of a regular file, in [`file_kind`]'s words.
+const REGULAR: &str = "a regular file";
+
+/// A file type in words: `a directory`, `a FIFO (named pipe)`…
+fn file_kind(t: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_file() {
+        REGULAR
+    } else {
+        "not a regular file"
+    }
+}
+
+/// What is at an export destination, without following a symbolic link: `None` when nothing is.
+fn output_kind(path: &Path) -> io::Result<Option<&'static str>> {
+    match fs::symlink_metadata(path) {
+        Ok(m) => Ok(Some(file_kind(m.file_type()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks that an inventory path (symbolic links followed) is an existing regular file; returns
+/// its size.
+fn check_regular_file(path: &Path) -> Result<u64, InventoryError> {
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(m.len()),
+        Ok(m) => Err(InventoryError::NotAFile {
+            path: path.to_path_buf(),
+            kind: file_kind(m.file_type()),
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(InventoryError::Missing(path.to_path_buf()))
+        }
+        Err(source) => Err(InventoryError::Inaccessible {
             path: path.to_path_buf(),
             source,
         }),

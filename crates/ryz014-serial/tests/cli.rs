@@ -358,7 +358,11 @@ fn inventory_export_to_stdout_with_json_is_one_event() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (attention, events) = split_attention(json_lines(&o));
-    assert_eq!(attention.len(), 1, "the failed IMEI is named: {attention:?}");
+    assert_eq!(
+        attention.len(),
+        1,
+        "the failed IMEI is named: {attention:?}"
+    );
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["event"], "export");
     assert_eq!(events[0]["count"], 1);

@@ -363,6 +363,24 @@ fn a_missing_file_is_a_usage_error() {
 }
 
 #[test]
+fn a_directory_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    for json in [false, true] {
+        let mut args = vec![];
+        if json {
+            args.push("--json");
+        }
+        args.extend(["decode", path]);
+        let o = common::run(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+        let said = if json { stdout(&o) } else { stderr(&o) };
+        assert!(said.contains(path), "{}", both(&o));
+        assert!(said.contains("is a directory"), "{}", both(&o));
+    }
+}
+
+#[test]
 fn a_closed_pipe_ends_quietly() {
     let big = SECTION_4_5_2.repeat(20_000);
     let (_dir, path) = write_log(big.as_bytes());

@@ -140,3 +140,40 @@ fn an_upgrade_slower_than_the_limit_exits_3() {
         both(&o)
     );
 }
+
+#[test]
+fn a_bad_url_is_bad_usage_before_any_port_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port that does not exist: opening it would fail with exit 4, so exit 2 and a message
+    // about the URL show that the URL was checked first.
+    let port = dir.path().join("ttyNOPE");
+    let port = port.to_str().unwrap();
+    for url in [
+        "not a url",
+        "192.0.2.10/LR5.4.1.1-57830.dup",
+        "file:///tmp/LR5.4.1.1-57830.dup",
+        "coaps://192.0.2.10/x.dup",
+        "http://",
+    ] {
+        let o = common::run(&["upgrade", "-p", port, "--url", url]);
+        assert_eq!(o.status.code(), Some(2), "{url}: {}", both(&o));
+        let err = stderr(&o);
+        assert!(err.contains("--url") && err.contains(url), "{url}: {err}");
+        assert!(err.contains("http://, https:// or ftp://"), "{url}: {err}");
+        assert!(
+            !err.contains("ttyNOPE"),
+            "the port must not be opened: {err}"
+        );
+
+        let o = common::run(&["--json", "upgrade", "-p", port, "--url", url]);
+        assert_eq!(o.status.code(), Some(2), "{url}: {}", both(&o));
+        let lines = json_lines(&o);
+        assert_eq!(lines.len(), 1, "{}", both(&o));
+        assert_eq!(lines[0]["event"], "error");
+        assert_eq!(lines[0]["exit_code"], 2);
+    }
+    // A good URL gets as far as the port (exit 4 for a port that does not exist).
+    let o = common::run(&["upgrade", "-p", port, "--url", "ftp://192.0.2.10/a.dup"]);
+    assert_eq!(o.status.code(), Some(4), "{}", both(&o));
+    assert!(stderr(&o).contains("ttyNOPE"), "{}", both(&o));
+}

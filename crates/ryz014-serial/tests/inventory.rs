@@ -662,3 +662,43 @@ fn export_files_are_private_even_when_replacing_a_readable_file() {
         .collect();
     assert!(names.is_empty(), "{names:?}");
 }
+
+#[test]
+fn a_version_1_inventory_is_read_as_it_is_and_migrated_by_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db(&dir);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE devices (
+                id INTEGER PRIMARY KEY, imei TEXT NOT NULL, endpoint TEXT NOT NULL,
+                psk_identity TEXT NOT NULL, psk_hex TEXT NOT NULL, profile TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'verified', 'failed', 'superseded')),
+                port TEXT, firmware TEXT, error TEXT,
+                replaces INTEGER REFERENCES devices(id), superseded_by INTEGER REFERENCES devices(id),
+                created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+             INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state,
+                created_at, updated_at)
+             VALUES ('{IMEI_A}', 'urn:imei:{IMEI_A}', 'urn:imei:{IMEI_A}', '{SECRET_A}',
+                'standard', 'verified', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             PRAGMA user_version = 1;"
+        ))
+        .unwrap();
+    }
+    let read = Inventory::open_read_only(&path).unwrap();
+    let recs = read.list().unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].server, None);
+    drop(read);
+    let version = |p: &Path| -> i64 {
+        rusqlite::Connection::open(p)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&path), 1, "reading does not migrate");
+    let inv = Inventory::open(&path).unwrap();
+    assert_eq!(inv.list().unwrap()[0].secret.expose_hex(), SECRET_A);
+    drop(inv);
+    assert_eq!(version(&path), ryz014_serial::inventory::SCHEMA_VERSION);
+}

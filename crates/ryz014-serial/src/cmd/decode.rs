@@ -73,6 +73,14 @@ pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
                 format!("cannot open the log file `{file}`: {e}"),
             )
         })?;
+        // Opening a directory succeeds on Unix and only reading it fails: a wrong file is bad
+        // usage (exit 2), told before anything is decoded.
+        if input.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(CliError::new(
+                Exit::Usage,
+                format!("cannot decode `{file}`: it is a directory (give a log file, or `-` for standard input)"),
+            ));
+        }
         decode_parallel(input, &mut sink, out.json, workers)
     };
     let stats = result

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use futures::executor::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
-use ryz014_core::command::Command;
+use ryz014_core::command::{Command, UpgradeAction};
 use ryz014_core::registration::EpsStatus;
 use ryz014_core::session::{self, UpgradeEvent, UpgradeOutcome};
 use ryz014_core::Message;
@@ -69,6 +69,14 @@ pub fn run(
     poll: Duration,
     out: &Out,
 ) -> Result<(), CliError> {
+    // A wrong URL is bad usage (exit 2), told before any port is opened: the same constructor
+    // builds the command the session sends.
+    Command::upgrade(url, UpgradeAction::Start, None).map_err(|e| {
+        CliError::new(
+            Exit::Usage,
+            format!("--url {} {} (allowed {})", e.value, e.problem, e.allowed),
+        )
+    })?;
     let (client, path) = connect::open_client(args, out)?;
     block_on(upgrade(client, &path, url, poll, timeout, out))
 }
