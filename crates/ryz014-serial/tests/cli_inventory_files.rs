@@ -34,6 +34,7 @@ fn sample_inventory(dir: &Path) -> PathBuf {
                 profile: "standard",
                 port: None,
                 firmware: None,
+                server: None,
             },
             false,
         )
