@@ -7,6 +7,9 @@
 #      for +CEREG: 1 there). Target: at most 1.10.
 #  (b) parallel: 8 ports provisioned at once (one `ryz014 provision -p … ×8`) over 1 port.
 #      Target: at most 1.25.
+#  (c) overhead through a serial-to-network bridge: (a) with the simulator's pseudo-terminal
+#      behind `ser2net` on 127.0.0.1, reached as socket://127.0.0.1:PORT (raw TCP) and as
+#      rfc2217://127.0.0.1:PORT (Telnet COM port control). Skipped when ser2net is not installed.
 #
 # Each figure takes the median of RUNS runs; every run uses fresh simulators and a fresh inventory.
 #
@@ -41,7 +44,41 @@ stop_sims() {
     done
     SIM_PIDS=()
 }
-trap 'stop_sims; rm -rf "$WORK"' EXIT
+BRIDGE_PID=
+stop_bridge() {
+    if [[ -n "$BRIDGE_PID" ]]; then
+        kill "$BRIDGE_PID" 2>/dev/null || true
+        wait "$BRIDGE_PID" 2>/dev/null || true
+        BRIDGE_PID=
+    fi
+}
+trap 'stop_bridge; stop_sims; rm -rf "$WORK"' EXIT
+
+SER2NET=$(command -v ser2net || { [[ -x /usr/sbin/ser2net ]] && echo /usr/sbin/ser2net; } || true)
+
+# start_bridge MODE DEVICE -> URL: ser2net exposing DEVICE on a free loopback port, in MODE
+# (raw or rfc2217)
+start_bridge() {
+    local mode=$1 device=$2 port accepter scheme
+    for _ in $(seq 50); do
+        port=$((20000 + RANDOM % 20000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    done
+    if [[ $mode == rfc2217 ]]; then
+        accepter="telnet(rfc2217),tcp,127.0.0.1,$port" scheme=rfc2217
+    else
+        accepter="tcp,127.0.0.1,$port" scheme=socket
+    fi
+    printf 'connection: &modem\n  accepter: %s\n  connector: serialdev,%s,115200n81,local\n  options:\n    kickolduser: true\n    mdns: false\n' \
+        "$accepter" "$device" >"$WORK/ser2net.yaml"
+    "$SER2NET" -n -u -P "$WORK/ser2net.pid" -c "$WORK/ser2net.yaml" >"$WORK/ser2net.log" 2>&1 &
+    BRIDGE_PID=$!
+    for _ in $(seq 500); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.02
+    done
+    URL="$scheme://127.0.0.1:$port"
+}
 
 # luhn BODY14 -> the 15-digit IMEI
 luhn() {
@@ -79,10 +116,15 @@ start_sims() {
     done
 }
 
-# provision_time N -> T: seconds for one `ryz014 provision` over N fresh simulators
+# provision_time N [MODE] -> T: seconds for one `ryz014 provision` over N fresh simulators
+# (MODE raw or rfc2217: the one simulator behind a ser2net bridge)
 provision_time() {
-    local n=$1 args=() p t0 t1
+    local n=$1 mode=${2:-} args=() p t0 t1
     start_sims "$n"
+    if [[ -n "$mode" ]]; then
+        start_bridge "$mode" "${PORTS[0]}"
+        PORTS=("$URL")
+    fi
     for p in "${PORTS[@]}"; do args+=(-p "$p"); done
     rm -f "$WORK"/inv.sqlite*
     t0=$(date +%s.%N)
@@ -93,6 +135,7 @@ provision_time() {
         exit 1
     fi
     t1=$(date +%s.%N)
+    stop_bridge
     stop_sims
     T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 }
@@ -105,12 +148,22 @@ MANDATORY=$(awk -v r=$REBOOTS -v b="$BOOT_MS" -v s=$SEARCH_MS -v a="$ATTACH_MS" 
 echo "binaries: $RYZ014, $RYZ014_SIM; $RUNS run(s) per figure, median kept" >&2
 one=()
 eight=()
+raw=()
+telnet=()
 for ((run = 1; run <= RUNS; run++)); do
     provision_time 1
     one+=("$T")
     provision_time 8
     eight+=("$T")
-    echo "run $run: 1 port ${one[-1]} s, 8 ports ${eight[-1]} s" >&2
+    line="run $run: 1 port ${one[-1]} s, 8 ports ${eight[-1]} s"
+    if [[ -n "$SER2NET" ]]; then
+        provision_time 1 raw
+        raw+=("$T")
+        provision_time 1 rfc2217
+        telnet+=("$T")
+        line+=", socket:// ${raw[-1]} s, rfc2217:// ${telnet[-1]} s"
+    fi
+    echo "$line" >&2
 done
 ONE=$(printf '%s\n' "${one[@]}" | median)
 EIGHT=$(printf '%s\n' "${eight[@]}" | median)
@@ -120,3 +173,12 @@ awk -v one="$ONE" -v eight="$EIGHT" -v m="$MANDATORY" -v r=$REBOOTS -v b="$BOOT_
     printf "(a) provisioning overhead: %.2f s wall / %.2f s of simulator delays (%d reboots x %d ms boot + %d ms search + %d ms attach) = %.3f  (target <= 1.10)\n", one, m, r, b, s, a, one / m
     printf "(b) parallel provisioning: 8 ports %.2f s / 1 port %.2f s = %.3f  (target <= 1.25)\n", eight, one, eight / one
 }'
+if [[ -n "$SER2NET" ]]; then
+    RAW=$(printf '%s\n' "${raw[@]}" | median)
+    TELNET=$(printf '%s\n' "${telnet[@]}" | median)
+    awk -v raw="$RAW" -v tel="$TELNET" -v m="$MANDATORY" 'BEGIN {
+    printf "(c) provisioning overhead through ser2net on 127.0.0.1: socket:// %.2f s / %.2f s = %.3f; rfc2217:// %.2f s / %.2f s = %.3f\n", raw, m, raw / m, tel, m, tel / m
+}'
+else
+    echo "(c) provisioning through a bridge: skipped (ser2net is not installed)"
+fi

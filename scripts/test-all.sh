@@ -9,9 +9,9 @@
 #
 # Steps (each prints its duration; the summary lists them all):
 #   1. installs: rustfmt/clippy, the wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
-#      Debian's chromium + chromium-driver, ser2net + socat (network bridges for the serial crate's
-#      tests), and, for the web page, trunk 0.21.14, binaryen's wasm-opt (npm binaryen@132, in target/tools) and
-#      playwright-core (npm ci in tests/browser)
+#      Debian's chromium + chromium-driver, ser2net (the network bridge of the serial crate's
+#      tests), and, for the web page, trunk 0.21.14, binaryen's wasm-opt (npm binaryen@132, in
+#      target/tools) and playwright-core (npm ci in tests/browser)
 #   2. cargo fmt --check; cargo clippy -D warnings (native workspace; core and web on wasm32)
 #   3. cargo test --workspace (native; includes the CLI end-to-end tests against ryz014-sim on
 #      pseudo-terminals, crates/ryz014-serial/tests)
@@ -192,15 +192,15 @@ else
 fi
 
 # Debian packages: headless browser and driver for the wasm and end-to-end tests; a C compiler
-# (bundled SQLite); ser2net and socat (the serial-to-network bridges that the serial crate's
-# socket:// and rfc2217:// tests run against); node and npm for the web page's tools and end-to-end
-# tests. apt-get update only when something is missing. (No libudev: port details come from sysfs.)
+# (bundled SQLite); ser2net (the serial-to-network bridge that the serial crate's socket:// and
+# rfc2217:// tests and scripts/bench-provision.sh run against); node and npm for the web page's
+# tools and end-to-end tests. apt-get update only when something is missing. (No libudev: port
+# details come from sysfs.)
 apt_packages=()
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
 command -v cc >/dev/null 2>&1 || apt_packages+=(gcc libc6-dev)
 command -v ser2net >/dev/null 2>&1 || [ -x /usr/sbin/ser2net ] || apt_packages+=(ser2net)
-command -v socat >/dev/null 2>&1 || apt_packages+=(socat)
 if [ "$WEB_CRATE" = 1 ] || [ "$E2E" = 1 ]; then
   command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
@@ -210,7 +210,7 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   run as_root apt-get -o DPkg::Lock::Timeout=600 update -q
   run as_root apt-get -o DPkg::Lock::Timeout=600 install -y -q "${apt_packages[@]}"
 else
-  echo "Debian packages (chromium, chromium-driver, cc, ser2net, socat, node/npm): present"
+  echo "Debian packages (chromium, chromium-driver, cc, ser2net, node/npm): present"
 fi
 CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 export CHROMEDRIVER

@@ -83,11 +83,6 @@ impl Address {
             other => Err(bad(&format!("unknown scheme {other}://"))),
         }
     }
-
-    /// True for the network transports.
-    pub fn is_network(&self) -> bool {
-        !matches!(self, Address::Device(_))
-    }
 }
 
 /// How long a TCP connection attempt may take.
@@ -394,13 +389,14 @@ fn write_all_until(sock: &mut TcpStream, mut bytes: &[u8], deadline: Instant) ->
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
+                // Not a time-out kind: part of the bytes may be gone, so nobody may retry them.
                 return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
+                    io::ErrorKind::BrokenPipe,
                     format!(
                         "the bridge accepted no data for {} s",
                         WRITE_STALL.as_secs()
                     ),
-                ))
+                ));
             }
             Err(e) => return Err(e),
         }
