@@ -351,6 +351,12 @@ impl Modem {
                 continue;
             }
             if self.echo {
+                if self.line.is_empty()
+                    && !matches!(b, b'\r' | b'\n')
+                    && self.cfg.faults.contains(&Fault::EchoNoise)
+                {
+                    self.push_bytes(&[0xFF]);
+                }
                 self.push_bytes(&[b]);
             }
             match b {
@@ -677,6 +683,18 @@ impl Modem {
             Err(_) => return self.respond(Reply::cme(cme::INCORRECT_PARAMETERS)),
         };
         let mut forced = None;
+        for i in 0..self.cfg.faults.len() {
+            if let Fault::Crash { command } = &self.cfg.faults[i] {
+                if !self.fired[i] && name_matches(command, &cmd) {
+                    self.fired[i] = true;
+                    // A crash report (seen in public logs of Sequans Monarch modules), then the
+                    // module restarts on its own: no answer, no `+SHUTDOWN`.
+                    self.push_line("^EXIT: lte_main.c@1102");
+                    self.sudden_reset();
+                    return;
+                }
+            }
+        }
         for f in &self.cfg.faults {
             match f {
                 Fault::NoAnswer { command } if name_matches(command, &cmd) => return,
@@ -734,6 +752,9 @@ impl Modem {
         match after {
             After::Nothing => {}
             After::Reboot(level) => {
+                if self.cfg.faults.contains(&Fault::StaleCereg) {
+                    self.push_line("+CEREG: 1");
+                }
                 self.push_line("+SHUTDOWN");
                 self.start_boot(level);
             }

@@ -112,6 +112,10 @@ impl FotaView {
                 };
                 self.say(out, text)
             }
+            Message::Crash { report } => self.say(
+                out,
+                &format!("the modem crashed and restarts (^EXIT: {report}); +SYSSTART follows"),
+            ),
             Message::Fota(_) | Message::Firmware(_) => Ok(()),
             other => {
                 out.debug(2, &format!("notification: {}", explain(other)));
