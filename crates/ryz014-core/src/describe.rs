@@ -6,7 +6,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::fota::{explain_cause, upgrade_error_text, FotaPhase};
+use crate::fota::{
+    explain_cause, progress_over_100_text, undocumented_cause_text, upgrade_error_text, FotaPhase,
+};
 use crate::message::{
     BootEvent, DmConfigLine, ErrorCode, FinalResult, FirmwareLine, FotaConfigLine, FotaKeyword,
     FotaNotification, Message, ServerRole,
@@ -198,7 +200,11 @@ fn explain_fota(n: &FotaNotification) -> String {
         (None, _) => "FOTA notification without a state.".into(),
     };
     if let Some(pct) = n.progress {
-        s.push_str(&format!(" Progress {pct} %."));
+        if pct > 100 {
+            s.push_str(&format!(" Invalid: {}.", progress_over_100_text(pct)));
+        } else {
+            s.push_str(&format!(" Progress {pct} %."));
+        }
     } else if let (Some(c), Some(state)) = (n.cause, n.state) {
         if phase == Some(FotaPhase::Failed) {
             let cause = explain_cause(c);
@@ -207,7 +213,10 @@ fn explain_fota(n: &FotaNotification) -> String {
                 cause.explanation, cause.advice
             ));
         } else if state == 3 {
-            s.push_str(&format!(" Code {c}: {}", explain_cause(c).explanation));
+            s.push_str(&format!(
+                " The modem reports {}.",
+                undocumented_cause_text(c)
+            ));
         } else {
             s.push_str(&format!(" Code {c} (meaning not documented)."));
         }
@@ -416,7 +425,9 @@ pub fn redact_command_text(text: &str) -> String {
 ///   verbose text) for the error kinds;
 /// - `fota`: `"state"`, `"cause"`, `"progress"`, `"event"` (the quoted keyword), `"version"` (each
 ///   only when present), `"phase"` (always: the name of the phase the line reports on its own,
-///   `unknown` for an unrecognised keyword), and `"advice"` for a failure;
+///   `unknown` for an unrecognised keyword), `"advice"` for a failure (only `3,8`: other causes
+///   of state 3 are not documented and not failures), and `"progress_invalid": true` when the
+///   progress is above 100;
 /// - `dm_status`: `"role"` (`bs`|`dm`), `"server_id"`, `"status"`, `"timer"`, `"update_in"`;
 /// - `dm_config`: `"group"` (`service`|`server`|`psk`), `"profile"`, then `"autostart"`, or
 ///   `"server_id"`, `"lifetime"`, `"url"`, `"cid"`, `"server_type"`, or `"server_id"`,
@@ -466,6 +477,9 @@ pub fn decode_record(line_no: usize, msg: &Message) -> Value {
             }
             if let Some(p) = n.progress {
                 m.insert("progress".into(), json!(p));
+                if p > 100 {
+                    m.insert("progress_invalid".into(), json!(true));
+                }
             }
             if let Some(e) = &n.event {
                 m.insert("event".into(), json!(e.as_str()));

@@ -17,6 +17,7 @@
 //! | `crash=<command>` | the first time that command comes, the module crashes: `^EXIT: <file>@<line>` instead of an answer, then `+SYSSTART` after the boot delay |
 //! | `stale-cereg` | just before each `+SHUTDOWN`, a `+CEREG: 1` left over from before the reset |
 //! | `echo-noise` | a noise byte (`0xFF`) before the echo of every command line |
+//! | `fota-cause=<n>` | a failed FOTA installation is reported `+SQNFOTA: 3,<n>` instead of the note's `3,8` |
 //! | `psk-read-full` | the PSK read line (`+SQNDMCFG: …,"psk",…`) shows the whole secret instead of its first 4 digits |
 
 use std::fmt;
@@ -88,13 +89,18 @@ pub enum Fault {
     EchoNoise,
     /// The PSK read line shows the whole secret.
     PskReadFull,
+    /// A failed FOTA installation reports this cause instead of 8.
+    FotaCause {
+        /// The cause sent in `+SQNFOTA: 3,<cause>`.
+        cause: u32,
+    },
 }
 
 /// Why a fault spelling was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultParseError {
     /// The name is not one of the faults.
-    #[error("unknown fault `{0}` (known: garbage, drop, lone-cr, reset-at, reset-after, power-loss-download, power-loss-install, no-answer, cme, slow-output, urc-between-lines, crash, stale-cereg, echo-noise, psk-read-full)")]
+    #[error("unknown fault `{0}` (known: garbage, drop, lone-cr, reset-at, reset-after, power-loss-download, power-loss-install, no-answer, cme, slow-output, urc-between-lines, crash, stale-cereg, echo-noise, psk-read-full, fota-cause)")]
     Unknown(String),
     /// The fault needs an argument.
     #[error("fault `{0}` needs an argument (`{0}=<{1}>`)")]
@@ -233,6 +239,13 @@ impl FromStr for Fault {
             "stale-cereg" => Fault::StaleCereg,
             "echo-noise" => Fault::EchoNoise,
             "psk-read-full" => Fault::PskReadFull,
+            "fota-cause" => {
+                let a = need("fota-cause", "cause")?;
+                let cause = a
+                    .parse::<u32>()
+                    .map_err(|_| bad("fota-cause", a, "a cause number 0..4294967295"))?;
+                Fault::FotaCause { cause }
+            }
             other => return Err(FaultParseError::Unknown(other.to_string())),
         })
     }
@@ -260,6 +273,7 @@ impl fmt::Display for Fault {
             Fault::StaleCereg => f.write_str("stale-cereg"),
             Fault::EchoNoise => f.write_str("echo-noise"),
             Fault::PskReadFull => f.write_str("psk-read-full"),
+            Fault::FotaCause { cause } => write!(f, "fota-cause={cause}"),
         }
     }
 }
@@ -286,6 +300,7 @@ mod tests {
             "stale-cereg",
             "echo-noise",
             "psk-read-full",
+            "fota-cause=5",
         ] {
             let f: Fault = s.parse().unwrap();
             assert_eq!(f.to_string(), s);
