@@ -175,3 +175,75 @@ fn an_existing_history_file_is_narrowed_and_keeps_no_secret() {
     let screen = stdout(&o);
     assert!(screen.contains("c0ff…"), "{screen}");
 }
+
+/// Runs `ryz014 [--json] provision --profile <file>` against a port that does not exist: a bad
+/// profile is reported (exit 2) before any port is opened.
+fn provision_with_profile(file: &Path, json: bool) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inv.sqlite");
+    let mut args = vec![];
+    if json {
+        args.push("--json");
+    }
+    args.extend([
+        "provision",
+        "--profile",
+        file.to_str().unwrap(),
+        "--inventory",
+        inv.to_str().unwrap(),
+        "-p",
+        "/dev/ryz014-no-such-port",
+    ]);
+    run(&args)
+}
+
+#[test]
+fn a_secret_pasted_in_a_profile_is_never_echoed_by_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(default_profile()).unwrap();
+    // `psk = "<secret>"` at the top level, and a secret pasted into another key.
+    let cases = [
+        format!(
+            "psk = \"{SECRET}\"\n{}",
+            example.replacen("[psk]", "[psk_]", 1)
+        ),
+        example.replacen(
+            "profile = \"standard\"",
+            &format!("profile = \"{SECRET}\""),
+            1,
+        ),
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&file, text).unwrap();
+        for json in [false, true] {
+            let o = provision_with_profile(&file, json);
+            assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+            let all = format!("{}{}", stdout(&o), stderr(&o));
+            assert_no_secret(&all, SECRET);
+            if json {
+                let errors: Vec<_> = json_lines(&o)
+                    .into_iter()
+                    .filter(|v| v["event"] == "error")
+                    .collect();
+                assert_eq!(errors.len(), 1, "{all}");
+                assert_eq!(errors[0]["exit_code"], 2, "{all}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_profile_with_a_list_in_place_of_a_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(default_profile().with_extension("json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&example).unwrap();
+    v["psk"] = serde_json::json!([SECRET]);
+    let file = dir.path().join("list.json");
+    std::fs::write(&file, v.to_string()).unwrap();
+    let o = provision_with_profile(&file, false);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    let err = stderr(&o);
+    assert!(err.contains("psk: is a list; it must be a table"), "{err}");
+    assert_no_secret(&format!("{}{err}", stdout(&o)), SECRET);
+}
