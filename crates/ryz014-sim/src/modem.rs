@@ -163,6 +163,8 @@ pub(crate) enum Event {
     FinalDue,
     /// Fault `reset-at`.
     FaultReset,
+    /// Fault `crash-at`.
+    FaultCrash,
     /// A server action planned in virtual time (e.g. `--schedule-fota`).
     Schedule {
         endpoint: String,
@@ -189,7 +191,10 @@ impl Event {
 
     /// Events that survive a reboot or power loss (planned from outside the modem).
     fn survives_reboot(&self) -> bool {
-        matches!(self, Event::FaultReset | Event::Schedule { .. })
+        matches!(
+            self,
+            Event::FaultReset | Event::FaultCrash | Event::Schedule { .. }
+        )
     }
 }
 
@@ -328,6 +333,9 @@ impl Modem {
         for f in m.cfg.faults.clone() {
             if let Fault::ResetAt { at } = f {
                 m.schedule_at(at, Event::FaultReset);
+            }
+            if let Fault::CrashAt { at } = f {
+                m.schedule_at(at, Event::FaultCrash);
             }
         }
         if m.cfg.boot_at_start {
@@ -558,6 +566,12 @@ impl Modem {
                 }
             }
             Event::FaultReset => self.sudden_reset(),
+            Event::FaultCrash => {
+                if self.power == Power::On {
+                    self.push_line("^EXIT: exception: data abort at 0x0004f2a8");
+                    self.sudden_reset();
+                }
+            }
             Event::Schedule { endpoint, image } => {
                 // A plan from outside: ignore a refusal (unknown device) as a user would see it.
                 let _ = self.server.schedule_firmware(&endpoint, image);

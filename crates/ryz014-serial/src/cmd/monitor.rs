@@ -92,6 +92,17 @@ impl FotaView {
     pub fn message(&mut self, out: &Out, msg: &Message) -> Result<(), CliError> {
         if let Message::Fota(n) = msg {
             self.last_fota = Some(n.clone());
+            if let Some(p) = n.progress.filter(|p| *p > 100) {
+                if !self.json {
+                    self.say(
+                        out,
+                        &format!(
+                            "          !  download {}; ignored",
+                            ryz014_core::fota::progress_over_100_text(p)
+                        ),
+                    )?;
+                }
+            }
         }
         if self.json {
             let mut v = decode_record(0, msg);
