@@ -247,3 +247,26 @@ fn a_profile_with_a_list_in_place_of_a_table_is_refused() {
     assert!(err.contains("psk: is a list; it must be a table"), "{err}");
     assert_no_secret(&format!("{}{err}", stdout(&o)), SECRET);
 }
+
+#[test]
+fn decode_redacts_a_secret_quoted_in_an_error_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("capture.log");
+    std::fs::write(
+        &log,
+        format!("AT+SQNDMCF=\"standard\",\"psk\",100,\"id\",\"{SECRET}\"\r\n+CME ERROR: bad psk {SECRET}\r\n"),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut args = vec![];
+        if json {
+            args.push("--json");
+        }
+        args.extend(["decode", log.to_str().unwrap()]);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(all.contains("c0ff…"), "{all}");
+        assert_no_secret(&all, SECRET);
+    }
+}
