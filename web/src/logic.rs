@@ -13,6 +13,7 @@ use ryz014_core::provision::{
     ProvisioningProfile, PskSection,
 };
 use ryz014_core::psk::PskSecret;
+use ryz014_core::redact::redact_line;
 
 /// The page's title.
 pub const TITLE: &str = "RYZ014 provisioning and FOTA monitor";
@@ -472,15 +473,17 @@ pub struct LogLine {
 impl LogLine {
     /// A log line for a wire event.
     pub fn from_wire(at_ms: f64, ev: &WireEvent) -> LogLine {
+        // The client already redacts every line; the core's one rule again costs nothing and
+        // keeps the log safe whoever built the event.
         let (dir, text) = match ev {
-            WireEvent::Sent(t) => (Direction::Sent, t.clone()),
-            WireEvent::Received(t) => (Direction::Received, t.clone()),
+            WireEvent::Sent(t) => (Direction::Sent, redact_line(t)),
+            WireEvent::Received(t) => (Direction::Received, redact_line(t)),
             WireEvent::Prompt => (Direction::Received, "> ".to_string()),
             WireEvent::Overflow { discarded } => (
                 Direction::Note,
                 format!("an over-long line was discarded ({discarded} bytes)"),
             ),
-            WireEvent::Stray(t) => (Direction::Received, t.clone()),
+            WireEvent::Stray(t) => (Direction::Received, redact_line(t)),
         };
         let meaning = match dir {
             Direction::Note => String::new(),
@@ -668,5 +671,21 @@ mod tests {
         assert_eq!(records.len(), 2);
         assert_eq!(records[1]["line"], 2);
         assert_eq!(records[1]["kind"], "fota");
+    }
+
+    #[test]
+    fn log_lines_never_show_a_secret_whatever_their_kind() {
+        let secret = "e9891e446e07ba10c1a5d2f3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+        let echo = format!("~AT+SQNDMCFG=\"standard\",\"psk\",100,\"id\",\"{secret}\"");
+        for ev in [
+            WireEvent::Received(echo.clone()),
+            WireEvent::Stray(echo.clone()),
+            WireEvent::Sent(echo),
+        ] {
+            let l = LogLine::from_wire(1.0, &ev);
+            let shown = format!("{} {}", l.text, l.meaning);
+            assert!(!shown.contains(&secret[..16]), "{shown}");
+            assert!(shown.contains("e989…"), "{shown}");
+        }
     }
 }

@@ -16,6 +16,7 @@ use crate::command::Command;
 use crate::framer::{FrameEvent, Framer};
 use crate::message::{BootEvent, FinalResult, Message};
 use crate::parse::parse_line;
+use crate::redact::Redactor;
 use crate::timer::{Sleep, Timer};
 
 /// How long a command may take by default before the client gives up on it.
@@ -52,6 +53,15 @@ pub enum ClientError {
         command: String,
         /// What the modem sent.
         event: BootEvent,
+    },
+    /// The modem crashed (`^EXIT: …`) while a command was waiting: it restarts on its own and
+    /// `+SYSSTART` follows; the command's effect is unknown.
+    #[error("the modem crashed and restarted while `{command}` was waiting for its answer (^EXIT: {report})")]
+    Crashed {
+        /// The command, secrets redacted.
+        command: String,
+        /// The crash report (the text after `^EXIT:`).
+        report: String,
     },
     /// The byte stream ended: the port was closed or vanished.
     #[error("the connection to the modem closed")]
@@ -108,12 +118,13 @@ impl Response {
     }
 }
 
-/// Everything that crosses the wire, for logs and terminals. Sent commands are already redacted.
+/// Everything that crosses the wire, for logs and terminals. Every line, sent or received, of every
+/// kind, has already been through the one redaction rule ([`crate::redact`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WireEvent {
     /// A command line the client wrote (PSK secret redacted to its first 4 hex digits).
     Sent(String),
-    /// A line received from the modem (an echoed PSK command is redacted too).
+    /// A line received from the modem (PSK secrets redacted, whatever the line's kind).
     Received(String),
     /// The `> ` prompt.
     Prompt,
@@ -135,12 +146,20 @@ pub struct Client<R, W> {
     writer: W,
     timer: Box<dyn Timer>,
     framer: Framer,
-    inbox: VecDeque<Message>,
-    notifications: VecDeque<Message>,
+    /// Parsed lines not routed yet, each with the boot it belongs to (see `boots`).
+    inbox: VecDeque<(u64, Message)>,
+    /// Queued notifications, each with the boot it belongs to.
+    notifications: VecDeque<(u64, Message)>,
     dropped_notifications: u64,
+    /// How many `+SYSSTART` lines were parsed: a line belongs to the boot whose `+SYSSTART`
+    /// came last before it.
+    boots: u64,
+    /// The boot of the line [`Client::next_message`] returned last.
+    last_boot: u64,
     buf: Vec<u8>,
     default_timeout: Duration,
     observer: Option<Observer>,
+    redactor: Redactor,
 }
 
 impl<R, W> fmt::Debug for Client<R, W> {
@@ -159,6 +178,7 @@ enum Route {
     Info(Message),
     Notification(Message),
     Reboot(BootEvent),
+    Crash(String),
 }
 
 impl<R, W> Client<R, W>
@@ -176,9 +196,12 @@ where
             inbox: VecDeque::new(),
             notifications: VecDeque::new(),
             dropped_notifications: 0,
+            boots: 0,
+            last_boot: 0,
             buf: vec![0; 4096],
             default_timeout: DEFAULT_TIMEOUT,
             observer: None,
+            redactor: Redactor::new(),
         }
     }
 
@@ -259,12 +282,18 @@ where
         timeout: Duration,
     ) -> Result<Response, ClientError> {
         // Lines read before this command was sent cannot belong to it.
-        while let Some(msg) = self.inbox.pop_front() {
+        while let Some((boot, msg)) = self.inbox.pop_front() {
+            self.last_boot = boot;
             self.unsolicited(msg);
         }
         let mut bytes = Vec::with_capacity(wire.len() + 1);
         bytes.extend_from_slice(wire.as_bytes());
         bytes.push(b'\r');
+        // The caller's redacted text, through the one rule too (a mistyped PSK command in a raw
+        // line); the rule also remembers a PSK write for the lines that answer it.
+        self.redactor.sent(wire);
+        let redacted = crate::redact::redact_line(redacted);
+        let redacted = redacted.as_str();
         self.emit(WireEvent::Sent(redacted.to_string()));
         self.writer.write_all(&bytes).await?;
         self.writer.flush().await?;
@@ -283,6 +312,17 @@ where
                 Route::Final(result) => return Ok(Response { lines, result }),
                 Route::Info(m) => lines.push(m),
                 Route::Notification(m) => self.queue_notification(m),
+                Route::Crash(report) => {
+                    // Shown to whoever watches notifications; the command ends at once instead
+                    // of timing out.
+                    self.queue_notification(Message::Crash {
+                        report: report.clone(),
+                    });
+                    return Err(ClientError::Crashed {
+                        command: redacted.to_string(),
+                        report,
+                    });
+                }
                 Route::Reboot(event) => {
                     self.queue_notification(Message::Boot { event });
                     if !reboots {
@@ -298,7 +338,7 @@ where
 
     /// The notifications received so far, oldest first, removing them from the queue.
     pub fn drain_notifications(&mut self) -> Vec<Message> {
-        self.notifications.drain(..).collect()
+        self.notifications.drain(..).map(|(_, m)| m).collect()
     }
 
     /// How many notifications were discarded because nobody read them (queue bound exceeded).
@@ -312,7 +352,7 @@ where
         &mut self,
         timeout: Duration,
     ) -> Result<Option<Message>, ClientError> {
-        if let Some(m) = self.notifications.pop_front() {
+        if let Some((_, m)) = self.notifications.pop_front() {
             return Ok(Some(m));
         }
         let mut sleep = self.timer.sleep(timeout);
@@ -321,7 +361,7 @@ where
                 None => return Ok(None),
                 Some(m) => {
                     self.unsolicited(m);
-                    if let Some(m) = self.notifications.pop_front() {
+                    if let Some((_, m)) = self.notifications.pop_front() {
                         return Ok(Some(m));
                     }
                 }
@@ -334,10 +374,38 @@ where
         &mut self,
         what: &str,
         timeout: Duration,
+        pred: impl FnMut(&Message) -> bool,
+    ) -> Result<Message, ClientError> {
+        self.wait_for_in(what, timeout, false, pred).await
+    }
+
+    /// Like [`Client::wait_for`], but only a notification of the current boot matches: one that
+    /// came after the last `+SYSSTART` received so far. Notifications the modem sent before that
+    /// `+SYSSTART` belong to the previous boot (a `+CEREG: 1` queued just before a reset is not
+    /// the attach after it); they stay queued, in order, for whoever reports them.
+    pub async fn wait_for_since_boot(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pred: impl FnMut(&Message) -> bool,
+    ) -> Result<Message, ClientError> {
+        self.wait_for_in(what, timeout, true, pred).await
+    }
+
+    async fn wait_for_in(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        this_boot_only: bool,
         mut pred: impl FnMut(&Message) -> bool,
     ) -> Result<Message, ClientError> {
-        if let Some(pos) = self.notifications.iter().position(&mut pred) {
-            if let Some(m) = self.notifications.remove(pos) {
+        let current = self.boots;
+        let found = self
+            .notifications
+            .iter()
+            .position(|(boot, m)| (!this_boot_only || *boot == current) && pred(m));
+        if let Some(pos) = found {
+            if let Some((_, m)) = self.notifications.remove(pos) {
                 return Ok(m);
             }
         }
@@ -353,7 +421,7 @@ where
                 self.unsolicited(m);
                 continue;
             }
-            if pred(&m) {
+            if (!this_boot_only || self.last_boot == self.boots) && pred(&m) {
                 return Ok(m);
             }
             self.queue_notification(m);
@@ -424,13 +492,14 @@ where
             self.notifications.pop_front();
             self.dropped_notifications += 1;
         }
-        self.notifications.push_back(msg);
+        self.notifications.push_back((self.last_boot, msg));
     }
 
     /// The next parsed line, reading from the transport as needed; `None` when `sleep` fired first.
     async fn next_message(&mut self, sleep: &mut Sleep) -> Result<Option<Message>, ClientError> {
         loop {
-            if let Some(m) = self.inbox.pop_front() {
+            if let Some((boot, m)) = self.inbox.pop_front() {
+                self.last_boot = boot;
                 return Ok(Some(m));
             }
             let n = {
@@ -452,17 +521,24 @@ where
             for ev in events {
                 match ev {
                     Ok(line) => {
+                        // Redacted before anything else sees it: the parsed message (handed to
+                        // callers, shown by `term` and `monitor`) never holds a secret either.
+                        let line = self.redactor.received(&line);
                         let msg = parse_line(&line);
-                        let shown = match &msg {
-                            Message::Command { text } => crate::describe::redact_command_text(text),
-                            _ => line,
-                        };
-                        self.emit(WireEvent::Received(shown));
-                        self.inbox.push_back(msg);
+                        if matches!(
+                            msg,
+                            Message::Boot {
+                                event: BootEvent::Sysstart
+                            }
+                        ) {
+                            self.boots += 1;
+                        }
+                        self.emit(WireEvent::Received(line));
+                        self.inbox.push_back((self.boots, msg));
                     }
                     Err(None) => {
                         self.emit(WireEvent::Prompt);
-                        self.inbox.push_back(Message::Prompt);
+                        self.inbox.push_back((self.boots, Message::Prompt));
                     }
                     Err(Some(discarded)) => self.emit(WireEvent::Overflow { discarded }),
                 }
@@ -477,6 +553,7 @@ fn route(msg: Message, wire: &str, prefix: Option<&str>) -> Route {
         Message::Command { .. } => Route::Echo,
         Message::Final(r) => Route::Final(r),
         Message::Boot { event } => Route::Reboot(event),
+        Message::Crash { report } => Route::Crash(report),
         m if m.is_always_unsolicited() => Route::Notification(m),
         m => {
             let expected = prefix.is_some() && m.prefix() == prefix;
@@ -788,6 +865,100 @@ mod tests {
         assert!(all.contains("8749"), "{all}");
         let (_, w) = c.into_inner();
         assert_eq!(w.into_inner(), format!("{echo}\r").into_bytes());
+    }
+
+    #[test]
+    fn no_received_line_kind_carries_the_secret_out() {
+        let secret = "e9891e446e07ba10c1a5d2f3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+        let cmd =
+            format!(r#"AT+SQNDMCFG="standard","psk",100,"urn:imei:015770000031766","{secret}""#);
+        let read =
+            format!(r#"+SQNDMCFG: "standard","psk",100,"urn:imei:015770000031766","{secret}""#);
+        // A noise byte before the echo (so it is not parsed as a command), the secret in a read
+        // line, then an error answer quoting it without saying `psk`.
+        let s = script(
+            &[&format!(
+                "~{cmd}\r\r\n{read}\r\n\r\n+CME ERROR: {secret}\r\n"
+            )],
+            true,
+            false,
+        );
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let sink = log.clone();
+        let mut c = client(s, false);
+        c.set_observer(Box::new(move |e| sink.borrow_mut().push(e.clone())));
+        let r = block_on(c.execute_raw(&cmd, DEFAULT_TIMEOUT)).unwrap();
+        let all = format!("{:?} {r:?} {:?}", log.borrow(), c.drain_notifications());
+        assert!(!all.contains(&secret[..16]), "{all}");
+        assert!(!all.contains(&secret[30..50]), "{all}");
+        assert_eq!(log.borrow().len(), 4, "{all}");
+        assert!(all.contains("e989…"), "{all}");
+    }
+
+    #[test]
+    fn a_crash_report_ends_the_command_at_once() {
+        // The sleep never fires: before crash reports were known this waited forever.
+        let s = script(
+            &["\r\n^EXIT: lte_main.c@1102\r\n", "\r\n+SYSSTART\r\n"],
+            false,
+            true,
+        );
+        let mut c = client(s, false);
+        let e = block_on(c.execute_raw("AT+SQNDMST", DEFAULT_TIMEOUT)).unwrap_err();
+        assert!(
+            matches!(&e, ClientError::Crashed { report, .. } if report == "lte_main.c@1102"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "the modem crashed and restarted while `AT+SQNDMST` was waiting for its answer \
+             (^EXIT: lte_main.c@1102)"
+        );
+        assert!(!e.is_fatal());
+        block_on(c.wait_for_sysstart(DEFAULT_TIMEOUT)).unwrap();
+        assert_eq!(
+            c.drain_notifications(),
+            vec![Message::Crash {
+                report: "lte_main.c@1102".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn notifications_before_sysstart_belong_to_the_previous_boot() {
+        let is_attach = |m: &Message| matches!(m, Message::Registration(r) if r.stat == 1);
+        // In one chunk and byte by byte: the tag follows the line, not the read.
+        for bytewise in [false, true] {
+            let s = script(
+                &["\r\n+CEREG: 1\r\n\r\n+SHUTDOWN\r\n\r\n+SYSSTART\r\n"],
+                bytewise,
+                false,
+            );
+            let mut c = client(s, true);
+            block_on(c.wait_for_sysstart(DEFAULT_TIMEOUT)).unwrap();
+            let e = block_on(c.wait_for_since_boot("attach", DEFAULT_TIMEOUT, is_attach));
+            assert!(matches!(e, Err(ClientError::Closed)), "{e:?}");
+            // The stale line stays queued for whoever reports it.
+            assert_eq!(c.drain_notifications().len(), 2, "bytewise={bytewise}");
+        }
+        // A registration after the +SYSSTART counts (queued, or read while waiting).
+        let s = script(
+            &[
+                "\r\n+CEREG: 1\r\n\r\n+SYSSTART\r\n\r\n+CEREG: 2\r\n",
+                "\r\n+CEREG: 1,\"0002\",\"01A2D002\",7\r\n",
+            ],
+            false,
+            true,
+        );
+        let mut c = client(s, false);
+        block_on(c.wait_for_sysstart(DEFAULT_TIMEOUT)).unwrap();
+        let m = block_on(c.wait_for_since_boot("attach", DEFAULT_TIMEOUT, is_attach)).unwrap();
+        assert!(matches!(m, Message::Registration(r) if r.tac.is_some()));
+        // Plain wait_for still takes whatever is queued.
+        let s = script(&["\r\n+CEREG: 1\r\n\r\n+SYSSTART\r\n"], false, true);
+        let mut c = client(s, false);
+        block_on(c.wait_for_sysstart(DEFAULT_TIMEOUT)).unwrap();
+        assert!(block_on(c.wait_for("attach", DEFAULT_TIMEOUT, is_attach)).is_ok());
     }
 
     #[test]

@@ -6,15 +6,16 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::fota::{explain_cause, upgrade_error_text, FotaPhase};
+use crate::fota::{
+    explain_cause, progress_over_100_text, undocumented_cause_text, upgrade_error_text, FotaPhase,
+};
 use crate::message::{
     BootEvent, DmConfigLine, ErrorCode, FinalResult, FirmwareLine, FotaConfigLine, FotaKeyword,
     FotaNotification, Message, ServerRole,
 };
 use crate::registration::{duration_words, explain_registration, ServerStatus};
 
-/// How many leading characters of a PSK secret may be shown (the modem shows 4 hex digits).
-const SECRET_SHOWN: usize = 4;
+use crate::redact::{secret_head, split_fields, unquote};
 
 /// The text of a `+CME ERROR` code: the 3GPP 27.007 codes listed in `sources.md` §3, the
 /// `AT+SQNSUPGRADE` codes 528..=533 and the Sequans codes 540..=543, 589, 591. `None` for others.
@@ -143,6 +144,10 @@ pub fn explain(msg: &Message) -> String {
             BootEvent::Shutdown => "The modem goes down for a reboot.".into(),
             BootEvent::Sysstart => "The modem has booted.".into(),
         },
+        Message::Crash { report } => format!(
+            "The modem crashed ({}) and restarts on its own; +SYSSTART follows (not in the note).",
+            redact_command_text(report)
+        ),
         Message::Imei { imei } => format!(
             "IMEI {imei}; the LwM2M endpoint name is urn:imei:{imei} in the \"standard\" operator mode."
         ),
@@ -201,7 +206,11 @@ fn explain_fota(n: &FotaNotification) -> String {
         (None, _) => "FOTA notification without a state.".into(),
     };
     if let Some(pct) = n.progress {
-        s.push_str(&format!(" Progress {pct} %."));
+        if pct > 100 {
+            s.push_str(&format!(" Invalid: {}.", progress_over_100_text(pct)));
+        } else {
+            s.push_str(&format!(" Progress {pct} %."));
+        }
     } else if let (Some(c), Some(state)) = (n.cause, n.state) {
         if phase == Some(FotaPhase::Failed) {
             let cause = explain_cause(c);
@@ -210,7 +219,10 @@ fn explain_fota(n: &FotaNotification) -> String {
                 cause.explanation, cause.advice
             ));
         } else if state == 3 {
-            s.push_str(&format!(" Code {c}: {}", explain_cause(c).explanation));
+            s.push_str(&format!(
+                " The modem reports {}.",
+                undocumented_cause_text(c)
+            ));
         } else {
             s.push_str(&format!(" Code {c} (meaning not documented)."));
         }
@@ -405,103 +417,10 @@ fn dm_config_command_text(upper: &str) -> &'static str {
     }
 }
 
-/// The first 4 characters of a secret, for display.
-fn secret_head(secret: &str) -> String {
-    secret.chars().take(SECRET_SHOWN).collect()
-}
-
-fn unquote(field: &str) -> &str {
-    let t = field.trim();
-    let t = t.strip_prefix('"').unwrap_or(t);
-    t.strip_suffix('"').unwrap_or(t).trim()
-}
-
-/// Splits the parameters of a command starting at byte `from` into field byte ranges. Commas
-/// inside double quotes do not split; `;`, CR and LF end the parameters (CR and LF even inside an
-/// unclosed quote). Returns the ranges; the end of the last one is where the parameters end.
-fn split_fields(text: &str, from: usize) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut fields = Vec::new();
-    let mut start = from;
-    let mut in_quote = false;
-    let mut i = from;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => in_quote = !in_quote,
-            b'\r' | b'\n' => break,
-            b';' if !in_quote => break,
-            b',' if !in_quote => {
-                fields.push((start, i));
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    fields.push((start, i.min(bytes.len())));
-    fields
-}
-
-/// Shows only the first 4 characters of one secret field, keeping its quotes and spacing.
-fn redact_field(field: &str) -> String {
-    let lead = &field[..field.len() - field.trim_start().len()];
-    let trail = &field[field.trim_end().len()..];
-    let core = field.trim();
-    if core.is_empty() {
-        return field.to_string();
-    }
-    let (open, inner, close) = match core.strip_prefix('"') {
-        Some(rest) => match rest.strip_suffix('"') {
-            Some(inner) => ("\"", inner, "\""),
-            None => ("\"", rest, ""),
-        },
-        None => ("", core, ""),
-    };
-    let shown = secret_head(inner);
-    let cut = if inner.chars().count() > SECRET_SHOWN {
-        "…"
-    } else {
-        ""
-    };
-    format!("{lead}{open}{shown}{cut}{close}{trail}")
-}
-
-/// Redacts the PSK secret in a raw `AT+SQNDMCFG=<prof>,"psk",<id>,<identity>,<secret>` line (or
-/// its `+SQNDMCFG: ...` read form): the 5th field, and any field after it, keeps only its first
-/// 4 characters followed by `…`. Case-insensitive; every `SQNDMCFG` occurrence is handled; any
-/// other text, and garbage that does not look like a PSK command, is returned unchanged.
+/// Redacts PSK secrets in one line: the same rule as [`crate::redact::redact_line`] (kept under
+/// this name for the front ends that already call it).
 pub fn redact_command_text(text: &str) -> String {
-    const KEY: &str = "SQNDMCFG";
-    let upper = text.to_ascii_uppercase();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut search = 0;
-    while let Some(found) = upper[search..].find(KEY) {
-        let after_key = search + found + KEY.len();
-        search = after_key;
-        let rest = &text[after_key..];
-        let params = after_key + (rest.len() - rest.trim_start().len());
-        if !matches!(text.as_bytes().get(params), Some(b'=') | Some(b':')) {
-            continue;
-        }
-        let fields = split_fields(text, params + 1);
-        if let Some(&(_, end)) = fields.last() {
-            search = end.max(search);
-        }
-        let is_psk = fields
-            .get(1)
-            .is_some_and(|&(s, e)| unquote(&text[s..e]).eq_ignore_ascii_case("psk"));
-        if !is_psk || fields.len() < 5 {
-            continue;
-        }
-        for &(s, e) in &fields[4..] {
-            out.push_str(&text[copied..s]);
-            out.push_str(&redact_field(&text[s..e]));
-            copied = e;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
+    crate::redact::redact_line(text)
 }
 
 /// The CLI's `decode --json` record for one line: a contract.
@@ -512,7 +431,9 @@ pub fn redact_command_text(text: &str) -> String {
 ///   verbose text) for the error kinds;
 /// - `fota`: `"state"`, `"cause"`, `"progress"`, `"event"` (the quoted keyword), `"version"` (each
 ///   only when present), `"phase"` (always: the name of the phase the line reports on its own,
-///   `unknown` for an unrecognised keyword), and `"advice"` for a failure;
+///   `unknown` for an unrecognised keyword), `"advice"` for a failure (only `3,8`: other causes
+///   of state 3 are not documented and not failures), and `"progress_invalid": true` when the
+///   progress is above 100;
 /// - `dm_status`: `"role"` (`bs`|`dm`), `"server_id"`, `"status"`, `"timer"`, `"update_in"`;
 /// - `dm_config`: `"group"` (`service`|`server`|`psk`), `"profile"`, then `"autostart"`, or
 ///   `"server_id"`, `"lifetime"`, `"url"`, `"cid"`, `"server_type"`, or `"server_id"`,
@@ -520,7 +441,8 @@ pub fn redact_command_text(text: &str) -> String {
 /// - `fota_config`: `"profile"`, `"mode"`, `"report_state"`, `"report_download"`,
 ///   `"timer_requested"`, `"timer_actual"`, `"download_timeout"`, `"certificate"` (null when unset);
 /// - `registration`: `"stat"`, `"registered"` (bool), and `"n"`, `"tac"`, `"cell_id"`, `"act"` when present;
-/// - `boot`: `"event"` (`shutdown`|`sysstart`);
+/// - `boot`: `"event"` (`shutdown`|`sysstart`|`crash`), and `"report"` (the text after `^EXIT:`)
+///   for a crash;
 /// - `info`: `"info"` names it: `imei` (`"imei"`), `firmware` (`"component"` `ue`|`lr`,
 ///   `"version"`), `operator_mode` (`"mode"`), `cfun` (`"level"`), `autoconnect` (`"enabled"`),
 ///   `prompt`, `upgrade` (`"raw"`), `fota_config_range` (`"ranges"`);
@@ -561,6 +483,9 @@ pub fn decode_record(line_no: usize, msg: &Message) -> Value {
             }
             if let Some(p) = n.progress {
                 m.insert("progress".into(), json!(p));
+                if p > 100 {
+                    m.insert("progress_invalid".into(), json!(true));
+                }
             }
             if let Some(e) = &n.event {
                 m.insert("event".into(), json!(e.as_str()));
@@ -656,6 +581,11 @@ pub fn decode_record(line_no: usize, msg: &Message) -> Value {
                 BootEvent::Sysstart => "sysstart",
             };
             m.insert("event".into(), json!(e));
+            "boot"
+        }
+        Message::Crash { report } => {
+            m.insert("event".into(), json!("crash"));
+            m.insert("report".into(), json!(redact_command_text(report)));
             "boot"
         }
         Message::Imei { imei } => {

@@ -151,10 +151,30 @@ impl Serialize for FotaPhase {
     }
 }
 
-/// Whether the cause of a `3,<cause>` notification means the upgrade failed. 0 (initial value)
-/// and 1 (updated successfully) do not; every other value does.
+/// Whether the cause of a `3,<cause>` notification means the upgrade failed: only 8, the one
+/// cause the note documents (§4.7.1). Any other cause is reported as "state 3, cause N (not
+/// documented)" ([`undocumented_cause_text`]), never as a failure: its meaning is not known.
 fn is_failure_cause(cause: u32) -> bool {
-    cause >= 2
+    cause == 8
+}
+
+/// The words for `+SQNFOTA: 3,<cause>` with a cause the note does not document: `state 3, cause N
+/// (not documented)`, followed by the reading inferred from LwM2M when there is one (marked as such).
+pub fn undocumented_cause_text(cause: u32) -> String {
+    let mut text = format!("state 3, cause {cause} (not documented)");
+    let c = explain_cause(cause);
+    if !c.documented && !c.explanation.starts_with("cause ") {
+        text.push_str(&format!(
+            "; possibly: {}",
+            c.explanation.trim_end_matches('.')
+        ));
+    }
+    text
+}
+
+/// The words flagging a download progress above 100 %, which no valid notification carries.
+pub fn progress_over_100_text(pct: u32) -> String {
+    format!("progress {pct} % is above 100 % (not a valid percentage)")
 }
 
 /// A failure cause of `+SQNFOTA: 3,<cause>`, explained.
@@ -612,7 +632,13 @@ impl FotaTracker {
                         "The FOTA client is idle.".to_string()
                     };
                     if let Some(c) = cause {
-                        text.push_str(&format!(" Code {c}: {}", explain_cause(c).explanation));
+                        text.push_str(&format!(
+                            " The modem reports {}.",
+                            undocumented_cause_text(c)
+                        ));
+                    }
+                    if let Some(p) = progress {
+                        text.push_str(&format!(" Value {p}."));
                     }
                     text
                 }
@@ -669,8 +695,15 @@ impl FotaTracker {
                 }
                 text
             }
-            Some(pct) => {
-                let pct = pct.min(100) as u8;
+            Some(raw) => {
+                let pct = raw.min(100) as u8;
+                if raw > 100 {
+                    // Not a percentage: flagged, and the tracked progress is left as it was.
+                    return format!(
+                        "Download notification with {}; ignored.",
+                        progress_over_100_text(raw)
+                    );
+                }
                 if late {
                     return format!(
                         "Late download progress {pct} % (out of order); the image is already downloaded."

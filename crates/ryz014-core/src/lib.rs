@@ -18,6 +18,7 @@ pub mod message;
 pub mod parse;
 pub mod provision;
 pub mod psk;
+pub mod redact;
 pub mod registration;
 pub mod session;
 pub mod timer;

@@ -55,6 +55,13 @@ pub enum Message {
         /// Which of the two.
         event: BootEvent,
     },
+    /// `^EXIT: <file>@<line>` or `^EXIT: exception: …`: the module crashed and restarts on its own
+    /// (`+SYSSTART` follows seconds later). Seen in public logs of Sequans Monarch modules, not in
+    /// the note. Decoded as a `boot` record with event `crash`.
+    Crash {
+        /// The text after `^EXIT:` (a source location, or the exception), trimmed.
+        report: String,
+    },
     /// A bare 15-digit line: the IMEI (answer to `AT+CGSN`).
     Imei {
         /// The 15 digits.
@@ -295,9 +302,12 @@ impl Message {
     }
 
     /// Whether this line can only be unsolicited (never part of a command's answer):
-    /// `+SQNFOTA`, `+SYSSTART`, `+SHUTDOWN`.
+    /// `+SQNFOTA`, `+SYSSTART`, `+SHUTDOWN`, `^EXIT`.
     pub fn is_always_unsolicited(&self) -> bool {
-        matches!(self, Message::Fota(_) | Message::Boot { .. })
+        matches!(
+            self,
+            Message::Fota(_) | Message::Boot { .. } | Message::Crash { .. }
+        )
     }
 
     /// Whether this line may be unsolicited: the above, plus `+CEREG` in its URC form and
@@ -327,6 +337,7 @@ impl Message {
             Message::Boot {
                 event: BootEvent::Sysstart,
             } => "+SYSSTART",
+            Message::Crash { .. } => "^EXIT",
             _ => return None,
         })
     }

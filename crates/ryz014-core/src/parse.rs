@@ -68,6 +68,7 @@ fn parse_known(line: &str) -> Option<Message> {
             Some(Message::Imei { imei: t.to_owned() })
         }
         b'>' if t == ">" => Some(Message::Prompt),
+        b'^' => crash(t),
         _ => None,
     }
 }
@@ -116,6 +117,18 @@ fn parse_plus(t: &str) -> Option<Message> {
         }),
         _ => None,
     }
+}
+
+/// `^EXIT: <file>@<line>` or `^EXIT: exception: …` (a crash report; the module restarts).
+fn crash(t: &str) -> Option<Message> {
+    let rest = t.strip_prefix("^EXIT")?.trim_ascii_start();
+    let report = rest.strip_prefix(':')?.trim_ascii();
+    if report.is_empty() {
+        return None;
+    }
+    Some(Message::Crash {
+        report: report.to_owned(),
+    })
 }
 
 /// The arguments after `:` (and any spaces).
@@ -572,6 +585,26 @@ mod tests {
 
     fn unknown(s: &str) -> Message {
         Message::Unknown { raw: s.to_owned() }
+    }
+
+    #[test]
+    fn crash_reports() {
+        assert_eq!(
+            parse_line("^EXIT: lte_main.c@1102"),
+            Message::Crash {
+                report: "lte_main.c@1102".into()
+            }
+        );
+        assert_eq!(
+            parse_line("^EXIT: exception: data abort at 0x0004f2a8"),
+            Message::Crash {
+                report: "exception: data abort at 0x0004f2a8".into()
+            }
+        );
+        assert_eq!(parse_line("^EXIT:"), unknown("^EXIT:"));
+        assert_eq!(parse_line("^EXITED: x"), unknown("^EXITED: x"));
+        assert_eq!(parse_line("^RESET"), unknown("^RESET"));
+        assert!(parse_line("^EXIT: x").is_always_unsolicited());
     }
 
     #[test]

@@ -634,8 +634,9 @@ where
             })?;
             on(ProvisionEvent::Booted { step });
             if let Some(attach) = after.attach_timeout {
+                // A registration the modem sent before this +SYSSTART is not this boot's attach.
                 let registered = c
-                    .wait_for(
+                    .wait_for_since_boot(
                         "network registration (+CEREG: 1 or 5)",
                         attach,
                         |m| matches!(m, Message::Registration(r) if r.stat == 1 || r.stat == 5),

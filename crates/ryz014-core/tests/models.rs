@@ -409,33 +409,73 @@ fn a_retry_after_a_failure_is_a_new_attempt() {
     assert_eq!(t.error(), None);
 }
 
+/// Only `3,8` is documented as a failure (§4.7.1): another cause of state 3 is said as it is,
+/// "state 3, cause N (not documented)", with the LwM2M reading marked as inferred, and is not a
+/// failure.
 #[test]
-fn other_failure_causes_are_failures_with_inferred_texts() {
-    let mut t = FotaTracker::new();
-    run(&mut t, &[fota(5), fota_cause(3, 5)]);
-    match t.outcome() {
-        FotaOutcome::Failed {
-            cause, explanation, ..
-        } => {
-            assert_eq!(*cause, 5);
-            assert!(explanation.contains("integrity"), "{explanation}");
-            assert!(explanation.contains("inferred"), "{explanation}");
+fn other_causes_of_state_3_are_not_called_failures() {
+    for (cause, inferred) in [
+        (5, Some("integrity")),
+        (2, Some("flash")),
+        (200, None),
+        (0, Some("initial")),
+    ] {
+        let mut t = FotaTracker::new();
+        run(&mut t, &[fota(5)]);
+        let u = t
+            .apply(Duration::from_secs(1), &fota_cause(3, cause))
+            .expect("an update");
+        assert_eq!(u.phase, FotaPhase::Idle, "cause {cause}");
+        assert!(
+            !matches!(t.outcome(), FotaOutcome::Failed { .. }),
+            "cause {cause}"
+        );
+        assert!(
+            u.text
+                .contains(&format!("state 3, cause {cause} (not documented)")),
+            "{}",
+            u.text
+        );
+        assert!(!u.text.contains("upgrade failed"), "{}", u.text);
+        assert!(!u.text.contains(".."), "{}", u.text);
+        match inferred {
+            Some(word) => {
+                assert!(u.text.contains(word), "{}", u.text);
+                assert!(u.text.contains("inferred"), "{}", u.text);
+            }
+            None => assert!(!u.text.contains("possibly"), "{}", u.text),
         }
-        other => panic!("{other:?}"),
+        let e = explain(&fota_cause(3, cause));
+        assert!(
+            e.contains(&format!("state 3, cause {cause} (not documented)")),
+            "{e}"
+        );
+        let r = decode_record(1, &fota_cause(3, cause));
+        assert_eq!(r["phase"], "idle");
+        assert!(r.get("advice").is_none(), "{r}");
     }
+    // 3,8 stays the documented failure.
     let mut t = FotaTracker::new();
-    run(&mut t, &[fota(5), fota_cause(3, 200)]);
-    match t.outcome() {
-        FotaOutcome::Failed { explanation, .. } => {
-            assert_eq!(explanation, "cause 200 (not documented)")
-        }
-        other => panic!("{other:?}"),
-    }
-    // 3,0 is idle, not a failure.
+    run(&mut t, &[fota(5), fota_cause(3, 8)]);
+    assert!(matches!(t.outcome(), FotaOutcome::Failed { cause: 8, .. }));
+}
+
+#[test]
+fn progress_above_100_is_flagged_and_not_taken() {
     let mut t = FotaTracker::new();
-    run(&mut t, &[fota_cause(3, 0)]);
-    assert_eq!(t.phase(), FotaPhase::Idle);
-    assert!(!t.is_done());
+    run(&mut t, &[fota(5), fota_progress(40)]);
+    let u = t
+        .apply(Duration::from_secs(1), &fota_progress(150))
+        .expect("an update");
+    assert!(u.text.contains("150 % is above 100 %"), "{}", u.text);
+    assert_eq!(t.progress(), Some(40));
+    assert!(explain(&fota_progress(150)).contains("above 100 %"));
+    let r = decode_record(1, &fota_progress(150));
+    assert_eq!(r["progress"], 150);
+    assert_eq!(r["progress_invalid"], true);
+    assert!(decode_record(1, &fota_progress(100))
+        .get("progress_invalid")
+        .is_none());
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -943,3 +943,120 @@ fn only_the_steps_before_the_dm_profile_is_cleared_leave_the_credentials_untouch
     assert!(plan.may_have_written_credentials("restore-cmee"));
     assert!(plan.may_have_written_credentials("something else"));
 }
+
+/// Issue 9, point 7: a secret pasted anywhere in a profile (the top-level `psk` key, any other
+/// key, a key name) is never repeated by the error, in TOML or in JSON.
+#[test]
+fn a_secret_pasted_in_the_wrong_place_is_never_echoed() {
+    let toml_cases = [
+        // `psk = "<secret>"` at the top level (in place of the [psk] table).
+        (
+            format!(
+                "psk = \"{LONG_SECRET}\"\n{}",
+                EXAMPLE_TOML.replacen("[psk]", "[psk_]", 1)
+            ),
+            "psk",
+        ),
+        (
+            EXAMPLE_TOML.replacen(
+                "profile = \"standard\"",
+                &format!("profile = \"{LONG_SECRET}\""),
+                1,
+            ),
+            "modem.profile",
+        ),
+        (
+            EXAMPLE_TOML.replacen(
+                "autoconnect = true",
+                &format!("autoconnect = \"{LONG_SECRET}\""),
+                1,
+            ),
+            "modem.autoconnect",
+        ),
+        (
+            EXAMPLE_TOML.replacen(
+                "server_id = 100",
+                &format!("server_id = \"{LONG_SECRET}\""),
+                1,
+            ),
+            "bootstrap.server_id",
+        ),
+        (
+            EXAMPLE_TOML.replacen("mode = 0", &format!("mode = \"{LONG_SECRET}\""), 1),
+            "fota.mode",
+        ),
+        (
+            EXAMPLE_TOML.replacen("[factory]", &format!("[factory]\n{LONG_SECRET} = 1"), 1),
+            "factory",
+        ),
+    ];
+    for (text, path) in toml_cases {
+        let err = ProvisioningProfile::from_toml_str(&text).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(&LONG_SECRET[..8]), "{shown}");
+        assert!(!shown.contains(&LONG_SECRET[20..28]), "{shown}");
+        assert!(shown.contains(path), "{path}: {shown}");
+    }
+    let json = EXAMPLE_JSON.replacen(
+        "\"profile\": \"standard\"",
+        &format!("\"profile\": \"{LONG_SECRET}\""),
+        1,
+    );
+    let err = ProvisioningProfile::from_json_str(&json).unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(&LONG_SECRET[..8]), "{shown}");
+    assert!(shown.contains("modem.profile"), "{shown}");
+}
+
+/// Issue 9, point 8: serde reads a list as a table by field order, so `"psk": ["<secret>"]` became
+/// the PSK identity (sent in clear during DTLS). Every table refuses a list, and says so.
+#[test]
+fn a_list_in_place_of_a_table_is_refused() {
+    let obj = |json: &str| serde_json::from_str::<serde_json::Value>(json).unwrap();
+    let example = obj(EXAMPLE_JSON);
+    for section in ["modem", "bootstrap", "psk", "fota", "factory"] {
+        let mut v = example.clone();
+        let fields: Vec<serde_json::Value> =
+            v[section].as_object().unwrap().values().cloned().collect();
+        v[section] = serde_json::Value::Array(fields);
+        let err = ProvisioningProfile::from_json_str(&v.to_string()).unwrap_err();
+        match &err {
+            ProfileError::Key { path, message, .. } => {
+                assert_eq!(path, section);
+                assert!(message.contains("list"), "{err}");
+            }
+            other => panic!("{section}: {other:?}"),
+        }
+    }
+    let mut v = example.clone();
+    v["psk"] = serde_json::json!([LONG_SECRET]);
+    let err = ProvisioningProfile::from_json_str(&v.to_string()).unwrap_err();
+    assert!(
+        !format!("{err} {err:?}").contains(&LONG_SECRET[..8]),
+        "{err}"
+    );
+    assert_key(err, "psk", "identity, secret");
+    // The whole profile as a list.
+    let list = serde_json::Value::Array(example.as_object().unwrap().values().cloned().collect());
+    assert!(ProvisioningProfile::from_json_str(&list.to_string()).is_err());
+    // TOML: `psk = ["<secret>"]` and an array of tables.
+    let text = format!(
+        "psk = [\"{LONG_SECRET}\"]\n{}",
+        EXAMPLE_TOML.replacen("[psk]", "[psk_]", 1)
+    );
+    let err = ProvisioningProfile::from_toml_str(&text).unwrap_err();
+    assert!(
+        !format!("{err} {err:?}").contains(&LONG_SECRET[..8]),
+        "{err}"
+    );
+    assert!(
+        matches!(&err, ProfileError::Key { path, .. } if path == "psk"),
+        "{err:?}"
+    );
+    let text = EXAMPLE_TOML.replacen("[factory]", "[[factory]]", 1);
+    let err = ProvisioningProfile::from_toml_str(&text).unwrap_err();
+    assert!(
+        matches!(&err, ProfileError::Key { path, .. } if path == "factory"),
+        "{err:?}"
+    );
+}

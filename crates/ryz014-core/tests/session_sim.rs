@@ -254,3 +254,46 @@ fn the_imei_is_read_through_line_noise() {
         assert_eq!(imei.as_str(), SimConfig::default().imei);
     }
 }
+
+/// Issue 9, point 15: a `+CEREG: 1` the modem sent just before a reset belongs to the previous
+/// boot. With the network attach taking longer than the plan waits after the reset, that stale
+/// registration must not be taken for the attach.
+#[test]
+fn a_registration_from_before_the_reset_is_not_the_attach_after_it() {
+    let attach_never = |faults: &[&str]| {
+        let mut config = SimConfig {
+            faults: faults.iter().map(|f| f.parse::<Fault>().unwrap()).collect(),
+            ..SimConfig::default()
+        };
+        // Longer than the plan's attach timeout (180 s): no attach after the reset.
+        config.timings.attach = Duration::from_secs(100_000);
+        let (stream, timer, handle): (SimStream, SimTimer, SimHandle) =
+            ryz014_sim::sim::new(config).unwrap();
+        let (r, w) = stream.split();
+        (Client::new(r, w, timer), handle)
+    };
+    // With the fault, and without it as the control: no attach either way.
+    for faults in [&["stale-cereg"][..], &[][..]] {
+        let (mut c, h) = attach_never(faults);
+        let (plan, _) = registered(&mut c, &h);
+        let mut attached = Vec::new();
+        let mut missing = Vec::new();
+        let mut stale_seen = 0;
+        let report = block_on(session::provision(&mut c, &plan, |ev| match ev {
+            ProvisionEvent::Attached { step } => attached.push(step.id.to_string()),
+            ProvisionEvent::AttachMissing { step, .. } => missing.push(step.id.to_string()),
+            ProvisionEvent::Notification(ryz014_core::Message::Registration(r)) if r.stat == 1 => {
+                stale_seen += 1
+            }
+            _ => {}
+        }))
+        .unwrap_or_else(|e| panic!("provisioning failed: {e}"));
+        assert!(attached.is_empty(), "{faults:?}: {attached:?}");
+        assert_eq!(report.attach_missing, missing.len(), "{faults:?}");
+        assert!(!missing.is_empty(), "{faults:?}");
+        if !faults.is_empty() {
+            // The stale line was not lost: it was reported as a notification.
+            assert!(stale_seen >= 1, "{faults:?}");
+        }
+    }
+}

@@ -298,7 +298,11 @@ impl Modem {
                     "+SQNDMCFG: \"{profile}\",\"psk\",{},\"{}\",\"{}\"",
                     k.server_id,
                     k.identity,
-                    k.secret.prefix()
+                    if self.cfg.faults.contains(&crate::fault::Fault::PskReadFull) {
+                        k.secret.hex()
+                    } else {
+                        k.secret.prefix()
+                    }
                 ));
             }
         }

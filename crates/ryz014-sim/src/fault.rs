@@ -14,6 +14,12 @@
 //! | `cme=<command>:<n>` | that command is answered `+CME ERROR: <n>` (rendered per `AT+CMEE`) |
 //! | `slow-output=<baud>` | output bytes trickle at that rate (10 bits a byte) |
 //! | `urc-between-lines[=<ms>]` | a command's final result comes `<ms>` (default 50) after its information lines, with a `+CEREG` URC in between |
+//! | `crash=<command>` | the first time that command comes, the module crashes: `^EXIT: <file>@<line>` instead of an answer, then `+SYSSTART` after the boot delay |
+//! | `crash-at=<seconds>` | the module crashes at that virtual time: `^EXIT: exception: …`, then `+SYSSTART` after the boot delay |
+//! | `stale-cereg` | just before each `+SHUTDOWN`, a `+CEREG: 1` left over from before the reset |
+//! | `echo-noise` | a noise byte (`0xFF`) before the echo of every command line |
+//! | `fota-cause=<n>` | a failed FOTA installation is reported `+SQNFOTA: 3,<n>` instead of the note's `3,8` |
+//! | `psk-read-full` | the PSK read line (`+SQNDMCFG: …,"psk",…`) shows the whole secret instead of its first 4 digits |
 
 use std::fmt;
 use std::str::FromStr;
@@ -73,13 +79,34 @@ pub enum Fault {
         /// How long after the information lines the final result comes.
         delay: Duration,
     },
+    /// The module crashes (`^EXIT: <file>@<line>`, then a boot) the first time a command comes.
+    Crash {
+        /// The command name, e.g. `+SQNDMCFG`.
+        command: String,
+    },
+    /// The module crashes (`^EXIT: exception: …`, then a boot) at a virtual time.
+    CrashAt {
+        /// Virtual time since the start of the run.
+        at: Duration,
+    },
+    /// A stale `+CEREG: 1` just before each `+SHUTDOWN`.
+    StaleCereg,
+    /// A noise byte before the echo of every command line.
+    EchoNoise,
+    /// The PSK read line shows the whole secret.
+    PskReadFull,
+    /// A failed FOTA installation reports this cause instead of 8.
+    FotaCause {
+        /// The cause sent in `+SQNFOTA: 3,<cause>`.
+        cause: u32,
+    },
 }
 
 /// Why a fault spelling was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultParseError {
     /// The name is not one of the faults.
-    #[error("unknown fault `{0}` (known: garbage, drop, lone-cr, reset-at, reset-after, power-loss-download, power-loss-install, no-answer, cme, slow-output, urc-between-lines)")]
+    #[error("unknown fault `{0}` (known: garbage, drop, lone-cr, reset-at, reset-after, power-loss-download, power-loss-install, no-answer, cme, slow-output, urc-between-lines, crash, crash-at, stale-cereg, echo-noise, psk-read-full, fota-cause)")]
     Unknown(String),
     /// The fault needs an argument.
     #[error("fault `{0}` needs an argument (`{0}=<{1}>`)")]
@@ -212,6 +239,30 @@ impl FromStr for Fault {
                     delay: Duration::from_millis(ms),
                 }
             }
+            "crash" => Fault::Crash {
+                command: need("crash", "command")?.to_string(),
+            },
+            "crash-at" => {
+                let a = need("crash-at", "seconds")?;
+                let secs = a
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
+                    .ok_or_else(|| bad("crash-at", a, "seconds >= 0"))?;
+                Fault::CrashAt {
+                    at: Duration::from_secs_f64(secs),
+                }
+            }
+            "stale-cereg" => Fault::StaleCereg,
+            "echo-noise" => Fault::EchoNoise,
+            "psk-read-full" => Fault::PskReadFull,
+            "fota-cause" => {
+                let a = need("fota-cause", "cause")?;
+                let cause = a
+                    .parse::<u32>()
+                    .map_err(|_| bad("fota-cause", a, "a cause number 0..4294967295"))?;
+                Fault::FotaCause { cause }
+            }
             other => return Err(FaultParseError::Unknown(other.to_string())),
         })
     }
@@ -235,6 +286,12 @@ impl fmt::Display for Fault {
             Fault::UrcBetweenLines { delay } => {
                 write!(f, "urc-between-lines={}", delay.as_millis())
             }
+            Fault::Crash { command } => write!(f, "crash={command}"),
+            Fault::CrashAt { at } => write!(f, "crash-at={}", at.as_secs_f64()),
+            Fault::StaleCereg => f.write_str("stale-cereg"),
+            Fault::EchoNoise => f.write_str("echo-noise"),
+            Fault::PskReadFull => f.write_str("psk-read-full"),
+            Fault::FotaCause { cause } => write!(f, "fota-cause={cause}"),
         }
     }
 }
@@ -257,6 +314,12 @@ mod tests {
             "cme=AT+CGSN:10",
             "slow-output=9600",
             "urc-between-lines=20",
+            "crash=+SQNDMST",
+            "crash-at=7.5",
+            "stale-cereg",
+            "echo-noise",
+            "psk-read-full",
+            "fota-cause=5",
         ] {
             let f: Fault = s.parse().unwrap();
             assert_eq!(f.to_string(), s);

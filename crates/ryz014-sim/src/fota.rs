@@ -549,8 +549,17 @@ impl Modem {
             self.fota_urc("8");
             self.fota_urc(&format!("\"installed\",\"{}\"", o.job.image.version));
         } else {
+            let cause = self
+                .cfg
+                .faults
+                .iter()
+                .find_map(|f| match f {
+                    crate::fault::Fault::FotaCause { cause } => Some(*cause),
+                    _ => None,
+                })
+                .unwrap_or(8);
             self.fota_urc("3");
-            self.fota_urc("3,8");
+            self.fota_urc(&format!("3,{cause}"));
         }
     }
 

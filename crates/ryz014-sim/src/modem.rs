@@ -163,6 +163,8 @@ pub(crate) enum Event {
     FinalDue,
     /// Fault `reset-at`.
     FaultReset,
+    /// Fault `crash-at`.
+    FaultCrash,
     /// A server action planned in virtual time (e.g. `--schedule-fota`).
     Schedule {
         endpoint: String,
@@ -189,7 +191,10 @@ impl Event {
 
     /// Events that survive a reboot or power loss (planned from outside the modem).
     fn survives_reboot(&self) -> bool {
-        matches!(self, Event::FaultReset | Event::Schedule { .. })
+        matches!(
+            self,
+            Event::FaultReset | Event::FaultCrash | Event::Schedule { .. }
+        )
     }
 }
 
@@ -329,6 +334,9 @@ impl Modem {
             if let Fault::ResetAt { at } = f {
                 m.schedule_at(at, Event::FaultReset);
             }
+            if let Fault::CrashAt { at } = f {
+                m.schedule_at(at, Event::FaultCrash);
+            }
         }
         if m.cfg.boot_at_start {
             m.power = Power::Down;
@@ -351,6 +359,12 @@ impl Modem {
                 continue;
             }
             if self.echo {
+                if self.line.is_empty()
+                    && !matches!(b, b'\r' | b'\n')
+                    && self.cfg.faults.contains(&Fault::EchoNoise)
+                {
+                    self.push_bytes(&[0xFF]);
+                }
                 self.push_bytes(&[b]);
             }
             match b {
@@ -554,6 +568,12 @@ impl Modem {
                 }
             }
             Event::FaultReset => self.sudden_reset(),
+            Event::FaultCrash => {
+                if self.power == Power::On {
+                    self.push_line("^EXIT: exception: data abort at 0x0004f2a8");
+                    self.sudden_reset();
+                }
+            }
             Event::Schedule { endpoint, image } => {
                 // A plan from outside: ignore a refusal (unknown device) as a user would see it.
                 let _ = self.server.schedule_firmware(&endpoint, image);
@@ -679,6 +699,18 @@ impl Modem {
             Err(_) => return self.respond(Reply::cme(cme::INCORRECT_PARAMETERS)),
         };
         let mut forced = None;
+        for i in 0..self.cfg.faults.len() {
+            if let Fault::Crash { command } = &self.cfg.faults[i] {
+                if !self.fired[i] && name_matches(command, &cmd) {
+                    self.fired[i] = true;
+                    // A crash report (seen in public logs of Sequans Monarch modules), then the
+                    // module restarts on its own: no answer, no `+SHUTDOWN`.
+                    self.push_line("^EXIT: lte_main.c@1102");
+                    self.sudden_reset();
+                    return;
+                }
+            }
+        }
         for f in &self.cfg.faults {
             match f {
                 Fault::NoAnswer { command } if name_matches(command, &cmd) => return,
@@ -736,6 +768,9 @@ impl Modem {
         match after {
             After::Nothing => {}
             After::Reboot(level) => {
+                if self.cfg.faults.contains(&Fault::StaleCereg) {
+                    self.push_line("+CEREG: 1");
+                }
                 self.push_line("+SHUTDOWN");
                 self.start_boot(level);
             }

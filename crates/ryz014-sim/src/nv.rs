@@ -27,6 +27,11 @@ impl Secret {
         self.0.get(..4).unwrap_or(&self.0)
     }
 
+    /// The whole secret (only for the `psk-read-full` fault: the real modem never shows it).
+    pub(crate) fn hex(&self) -> &str {
+        &self.0
+    }
+
     /// The secret's length in bytes (hex digits / 2).
     pub fn len_bytes(&self) -> usize {
         self.0.len() / 2

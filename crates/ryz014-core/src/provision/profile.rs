@@ -245,8 +245,93 @@ fn allowed_keys_of(section: &str) -> &'static str {
     }
 }
 
+/// The sections of a profile, each a table.
+const SECTIONS: [&str; 5] = ["modem", "bootstrap", "psk", "fota", "factory"];
+
+/// serde accepts a list in place of a table (fields by position): `psk = ["<secret>"]` would
+/// silently become the PSK *identity*. Refuses a list (or any non-table) for the whole profile and
+/// for every section, before the typed parse; never repeats what was given.
+fn require_tables(kind: Kind) -> Result<(), ProfileError> {
+    let not_table = |path: &str, what: &str| ProfileError::Key {
+        path: path.to_string(),
+        message: format!("is {what}; it must be a table"),
+        allowed: allowed_for(path).to_string(),
+    };
+    match kind {
+        Kind::Toml(table) => {
+            for section in SECTIONS {
+                match table.get(section) {
+                    None | Some(toml::Value::Table(_)) => {}
+                    Some(toml::Value::Array(_)) => return Err(not_table(section, "a list")),
+                    Some(v) => return Err(not_table(section, &format!("a {}", v.type_str()))),
+                }
+            }
+        }
+        Kind::Json(value) => {
+            let Some(map) = value.as_object() else {
+                let what = if value.is_array() {
+                    "a list"
+                } else {
+                    "not a table"
+                };
+                return Err(ProfileError::Key {
+                    path: "profile".into(),
+                    message: format!("is {what}; it must be a table (object)"),
+                    allowed: allowed_for("").to_string(),
+                });
+            };
+            for section in SECTIONS {
+                match map.get(section) {
+                    None | Some(serde_json::Value::Object(_)) => {}
+                    Some(serde_json::Value::Array(_)) => return Err(not_table(section, "a list")),
+                    Some(_) => return Err(not_table(section, "not a table")),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A document parsed without types, for [`require_tables`].
+enum Kind<'a> {
+    Toml(&'a toml::Table),
+    Json(&'a serde_json::Value),
+}
+
+/// Removes every quoted value from a deserializer message (`invalid type: string "…"` →
+/// `invalid type: a string`; `` unknown variant `…` `` → `an unknown value`), so that a secret
+/// pasted into any key is never repeated; long hex runs left anywhere are cut by the core's
+/// redaction rule.
+fn without_values(message: &str) -> String {
+    // A single character shown in quotes (`contains '"'`) is not a value to hide.
+    let message = message.replace("'\"'", "U+0022 (double quote)");
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    loop {
+        let Some(i) = rest.find(['"', '`']) else {
+            out.push_str(rest);
+            break;
+        };
+        let quote = rest[i..].chars().next().unwrap_or('"');
+        let Some(len) = rest[i + 1..].find(quote) else {
+            // An unclosed quote: drop everything after it.
+            out.push_str(&rest[..i]);
+            out.push('…');
+            break;
+        };
+        let before = &rest[..i];
+        let before = before
+            .strip_suffix("string ")
+            .map(|b| format!("{b}a string"))
+            .unwrap_or_else(|| format!("{before}a value"));
+        out.push_str(&before);
+        rest = &rest[i + 1 + len + 1..];
+    }
+    crate::redact::redact_hex_runs(&out)
+}
+
 /// Turns a serde error at `path` into a [`ProfileError::Key`]. `message` is the deserializer's
-/// own text (without any document excerpt).
+/// own text (without any document excerpt); values quoted in it are never repeated.
 fn key_error(path: &serde_path_to_error::Path, message: &str) -> ProfileError {
     let mut path = path.to_string();
     let mut message = message.to_string();
@@ -275,6 +360,9 @@ fn key_error(path: &serde_path_to_error::Path, message: &str) -> ProfileError {
         }
         message = "is not a known key".into();
     }
+    // Whatever the key, a string value given is not repeated (a secret may have been pasted
+    // into the wrong key).
+    message = without_values(&message);
     if path == "psk.secret" && !message.contains("PSK secret") {
         // Never repeat what was given for a secret.
         message = "must be a string of hex digits".into();
@@ -289,7 +377,8 @@ fn key_error(path: &serde_path_to_error::Path, message: &str) -> ProfileError {
     }
     let allowed = allowed_for(&path).to_string();
     ProfileError::Key {
-        path,
+        // A key name may be a pasted secret too.
+        path: crate::redact::redact_hex_runs(&path),
         message,
         allowed,
     }
@@ -300,9 +389,15 @@ fn param_error(path: &str, e: ParamError) -> ProfileError {
         Some(n) => format!("{}; {n}", e.allowed),
         None => e.allowed.clone(),
     };
+    // A string value is never repeated: a secret may have been pasted into any key.
+    let value = if e.value.starts_with('"') {
+        "the string given".to_string()
+    } else {
+        e.value
+    };
     ProfileError::Key {
         path: path.to_string(),
-        message: format!("{} {}", e.value, e.problem),
+        message: without_values(&format!("{value} {}", e.problem)),
         allowed,
     }
 }
@@ -369,6 +464,8 @@ fn template_error(path: &str, e: TemplateError) -> ProfileError {
 impl ProvisioningProfile {
     /// Reads and validates a TOML profile.
     pub fn from_toml_str(text: &str) -> Result<Self, ProfileError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| toml_syntax(text, &e))?;
+        require_tables(Kind::Toml(&table))?;
         let de = toml::Deserializer::parse(text).map_err(|e| toml_syntax(text, &e))?;
         let profile: ProvisioningProfile = serde_path_to_error::deserialize(de)
             .map_err(|e| key_error(e.path(), e.inner().message()))?;
@@ -378,6 +475,9 @@ impl ProvisioningProfile {
 
     /// Reads and validates a JSON profile.
     pub fn from_json_str(text: &str) -> Result<Self, ProfileError> {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+            require_tables(Kind::Json(&value))?;
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         let profile: ProvisioningProfile = match serde_path_to_error::deserialize(&mut de) {
             Ok(p) => p,
@@ -391,7 +491,7 @@ impl ProvisioningProfile {
                         format: "JSON",
                         line: Some(inner.line()),
                         column: Some(inner.column()),
-                        message: strip_json_position(&inner.to_string()),
+                        message: without_values(&strip_json_position(&inner.to_string())),
                     },
                 });
             }
@@ -400,7 +500,7 @@ impl ProvisioningProfile {
             format: "JSON",
             line: Some(e.line()),
             column: Some(e.column()),
-            message: strip_json_position(&e.to_string()),
+            message: without_values(&strip_json_position(&e.to_string())),
         })?;
         profile.validate()?;
         Ok(profile)
@@ -554,7 +654,7 @@ fn toml_syntax(text: &str, e: &toml::de::Error) -> ProfileError {
         format: "TOML",
         line,
         column,
-        message: e.message().trim().to_string(),
+        message: without_values(e.message().trim()),
     }
 }
 

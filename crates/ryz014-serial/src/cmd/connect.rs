@@ -58,7 +58,9 @@ pub fn client_error(step: &str, e: &ClientError) -> CliError {
     let exit = match e {
         ClientError::Timeout { .. } => Exit::Timeout,
         ClientError::Closed | ClientError::Io(_) => Exit::Port,
-        ClientError::Refused { .. } | ClientError::Rebooted { .. } => Exit::Failed,
+        ClientError::Refused { .. }
+        | ClientError::Rebooted { .. }
+        | ClientError::Crashed { .. } => Exit::Failed,
     };
     CliError::new(exit, format!("{step}: {e}"))
 }

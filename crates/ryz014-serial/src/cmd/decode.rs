@@ -793,7 +793,9 @@ fn split_comment(line: &str) -> (&str, Option<&str>) {
 /// (redacted) and its explanation, indented.
 fn printed_tail(line: &str, json: bool, tail: &mut String) -> bool {
     let (text, comment) = split_comment(line);
-    let msg = parse_line(text);
+    // Redacted before parsing (as the client does): nothing decoded from the line, its
+    // explanation included, can hold a secret.
+    let msg = parse_line(&shown_text(text));
     let unknown = matches!(msg, Message::Unknown { .. });
     if json {
         let mut record = decode_record(0, &msg);
@@ -812,7 +814,7 @@ fn printed_tail(line: &str, json: bool, tail: &mut String) -> bool {
         tail.push('\n');
     } else {
         tail.push_str("  ");
-        tail.push_str(&shown_text(line, &msg));
+        tail.push_str(&shown_text(line));
         tail.push_str("\n        ");
         tail.push_str(&explain(&msg));
         if let Some(c) = comment.filter(|c| !c.is_empty()) {
@@ -825,16 +827,11 @@ fn printed_tail(line: &str, json: bool, tail: &mut String) -> bool {
     unknown
 }
 
-/// The line as printed: a PSK secret in it is redacted.
-fn shown_text<'a>(line: &'a str, msg: &Message) -> std::borrow::Cow<'a, str> {
-    let might_hold_secret = match msg {
-        Message::Command { .. } | Message::Unknown { .. } | Message::Upgrade { .. } => true,
-        // The parser already keeps only 4 characters of a read line's secret, but the printed
-        // line is the raw text.
-        Message::DmConfig(_) => true,
-        _ => false,
-    };
-    if might_hold_secret && line.bytes().any(|b| b == b'S' || b == b's') {
+/// The line as printed: a PSK secret in it is redacted (the core's one rule, whatever the line's
+/// kind: a modem may quote the secret in an error answer too).
+fn shown_text(line: &str) -> std::borrow::Cow<'_, str> {
+    // Every line the rule touches mentions `psk` or `SQNDMC`, so holds an `s` or `S`.
+    if line.bytes().any(|b| b == b'S' || b == b's') {
         std::borrow::Cow::Owned(redact_command_text(line))
     } else {
         std::borrow::Cow::Borrowed(line)

@@ -92,6 +92,17 @@ impl FotaView {
     pub fn message(&mut self, out: &Out, msg: &Message) -> Result<(), CliError> {
         if let Message::Fota(n) = msg {
             self.last_fota = Some(n.clone());
+            if let Some(p) = n.progress.filter(|p| *p > 100) {
+                if !self.json {
+                    self.say(
+                        out,
+                        &format!(
+                            "          !  download {}; ignored",
+                            ryz014_core::fota::progress_over_100_text(p)
+                        ),
+                    )?;
+                }
+            }
         }
         if self.json {
             let mut v = decode_record(0, msg);
@@ -112,6 +123,10 @@ impl FotaView {
                 };
                 self.say(out, text)
             }
+            Message::Crash { report } => self.say(
+                out,
+                &format!("the modem crashed and restarts (^EXIT: {report}); +SYSSTART follows"),
+            ),
             Message::Fota(_) | Message::Firmware(_) => Ok(()),
             other => {
                 out.debug(2, &format!("notification: {}", explain(other)));

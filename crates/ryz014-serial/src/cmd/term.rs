@@ -3,9 +3,11 @@
 //! Lines typed at the prompt (rustyline: line editing and history) go to the modem through the
 //! core's client ([`Client::execute_raw`]); every line the modem sends is printed as it arrives,
 //! with its meaning ([`explain`]); notifications show up between commands too, above the prompt.
-//! A PSK secret in a typed `AT+SQNDMCFG` is redacted ([`redact_command_text`]) in the echo on
-//! the screen, in the modem's echo and in the history (memory and file): the history keeps only
-//! the redacted form.
+//! A PSK secret in a typed `AT+SQNDMCFG` (even a malformed one: missing quote, mistyped name,
+//! missing identity) is redacted by the core's one rule ([`redact_command_text`]) in the echo on
+//! the screen, in the modem's echo, in `--json` and in the history (memory and file): the history
+//! keeps only the redacted form, and an existing history file is narrowed to mode 0600 and
+//! rewritten redacted.
 //!
 //! When standard input is not a terminal, lines are read from it as they come (for scripts and
 //! tests); each is shown as `> <command>` (redacted) before its answer.
@@ -145,6 +147,7 @@ fn interactive_loop(
 ) -> Result<(), CliError> {
     let history = history_path();
     if let Some(p) = &history {
+        secure_history(p);
         if let Ok(text) = std::fs::read_to_string(p) {
             for l in text.lines().filter(|l| !l.trim().is_empty()) {
                 // The file only ever holds redacted lines; redact again in case it was edited.
@@ -229,6 +232,29 @@ fn history_path() -> Option<PathBuf> {
         Some(p) if p.is_empty() => None,
         Some(p) => Some(PathBuf::from(p)),
         None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".ryz014_history")),
+    }
+}
+
+/// Makes an existing history file safe: mode 0600 (a file from an older version or another tool may
+/// be world-readable), and any line that still holds a secret rewritten redacted.
+fn secure_history(path: &PathBuf) {
+    if !path.exists() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let redacted: String = text
+        .lines()
+        .map(|l| format!("{}\n", redact_command_text(l)))
+        .collect();
+    if redacted.trim_end() != text.trim_end() {
+        let _ = std::fs::write(path, redacted);
     }
 }
 

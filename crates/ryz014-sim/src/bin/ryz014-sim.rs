@@ -87,7 +87,8 @@ mod native {
         seed: u64,
         /// A fault, `name[=arg]` (repeatable): garbage[=n], drop=<rate>, lone-cr,
         /// reset-at=<s>, reset-after=<n>, power-loss-download[=<pct>], power-loss-install,
-        /// no-answer=<cmd>, cme=<cmd>:<code>, slow-output=<baud>, urc-between-lines[=<ms>].
+        /// no-answer=<cmd>, cme=<cmd>:<code>, slow-output=<baud>, urc-between-lines[=<ms>],
+        /// crash=<cmd>, crash-at=<s>, stale-cereg, echo-noise, psk-read-full, fota-cause=<n>.
         #[arg(long = "fault", value_name = "NAME[=ARG]")]
         faults: Vec<Fault>,
         /// Schedule a firmware image on the server at a virtual time:
