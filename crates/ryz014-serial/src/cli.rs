@@ -101,9 +101,12 @@ Examples:
 Steps: read the IMEI (Luhn-checked), the firmware and the operator mode; generate a 32-byte PSK;
 record the modem as pending in the inventory (committed to disk BEFORE the secret goes to the
 modem); run the profile's plan (LwM2M server, PSK, restoration point, FOTA client, two reboots);
-read everything back; mark the record verified. An IMEI that is already verified is refused unless
---force, which rotates its key and keeps the old record as history. Interrupted runs are resumed:
-a pending record is finished with the secret it already holds.
+read everything back; mark the record verified. The plan first deletes the modem's DM profile, so
+no earlier server or key stays. An IMEI that is already verified is refused unless --force, which
+rotates its key and keeps the old record as history (superseded at once: the old key is no longer
+exported). Interrupted or failed runs are resumed: a plain re-run finishes the pending (or newest
+failed) record with the secret it already holds, updating the record when the profile changed. A
+modem that holds a PSK no record of this inventory knows is refused unless --force.
 
 Examples:
   ryz014 provision -p /dev/ttyUSB0 --profile coiote.toml --dry-run
