@@ -201,19 +201,25 @@ fn a_verified_imei_is_refused_without_force() {
     assert_eq!(inv.list().unwrap().len(), 1);
 }
 
-#[test]
-fn force_rotates_the_key_and_keeps_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let inv = Inventory::open(db(&dir)).unwrap();
+/// An inventory where IMEI A was verified with SECRET_A (`old`), then a forced rotation to
+/// SECRET_B began (`new`).
+fn forced_rotation_begun(dir: &tempfile::TempDir) -> (Inventory, RecordId, RecordId) {
+    let inv = Inventory::open(db(dir)).unwrap();
     let ep = "urn:imei:015770000031766";
     let old = inv
         .begin_pending(&new_record(IMEI_A, ep, SECRET_A), false)
         .unwrap();
     inv.mark_verified(old, None).unwrap();
-
     let new = inv
         .begin_pending(&new_record(IMEI_A, ep, SECRET_B), true)
         .unwrap();
+    (inv, old, new)
+}
+
+#[test]
+fn force_rotates_the_key_and_keeps_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, old, new) = forced_rotation_begun(&dir);
     // From the moment the new key may reach the modem, the old one is no longer exported as
     // current: it is superseded at once, and nothing of the IMEI is exported until the new one is
     // verified.
@@ -246,15 +252,7 @@ fn force_rotates_the_key_and_keeps_history() {
 #[test]
 fn a_forced_rotation_that_failed_after_touching_the_modem_is_resumed_with_its_new_key() {
     let dir = tempfile::tempdir().unwrap();
-    let inv = Inventory::open(db(&dir)).unwrap();
-    let ep = "urn:imei:015770000031766";
-    let old = inv
-        .begin_pending(&new_record(IMEI_A, ep, SECRET_A), false)
-        .unwrap();
-    inv.mark_verified(old, None).unwrap();
-    let new = inv
-        .begin_pending(&new_record(IMEI_A, ep, SECRET_B), true)
-        .unwrap();
+    let (inv, old, new) = forced_rotation_begun(&dir);
     inv.mark_failed(new, "step psk: +CME ERROR: 4").unwrap();
     // The modem may hold the new key (or none): the old one is not handed out as current.
     assert_eq!(inv.find_verified(&imei(IMEI_A)).unwrap(), None);
@@ -291,15 +289,7 @@ fn a_forced_rotation_that_failed_after_touching_the_modem_is_resumed_with_its_ne
 #[test]
 fn a_forced_rotation_that_failed_before_touching_the_modem_gives_the_old_key_back() {
     let dir = tempfile::tempdir().unwrap();
-    let inv = Inventory::open(db(&dir)).unwrap();
-    let ep = "urn:imei:015770000031766";
-    let old = inv
-        .begin_pending(&new_record(IMEI_A, ep, SECRET_A), false)
-        .unwrap();
-    inv.mark_verified(old, None).unwrap();
-    let new = inv
-        .begin_pending(&new_record(IMEI_A, ep, SECRET_B), true)
-        .unwrap();
+    let (inv, old, new) = forced_rotation_begun(&dir);
     assert_eq!(
         inv.abandon(new, "step check-operator-mode: +CME ERROR: 4")
             .unwrap(),
