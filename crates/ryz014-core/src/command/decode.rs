@@ -417,15 +417,8 @@ impl Ctx {
 
     fn parse_fotacfg(&self, s: &str) -> Result<Command, CommandParseError> {
         let a = self.args(s, 1, 7)?;
-        let mut c = FotaConfig {
-            profile: self.profile(&a)?,
-            mode: None,
-            report_state: None,
-            report_download: None,
-            timer: None,
-            download_timeout: None,
-            certificate: None,
-        };
+        let profile = self.req_text(&a, 0, "profile")?;
+        let mut c = FotaConfig::new(profile).map_err(|e| self.param(e))?;
         let p = |e| self.param(e);
         c.mode = self
             .opt_num(&a, 1, "mode")?
