@@ -8,8 +8,12 @@
 //!   `futures::io::{AsyncRead, AsyncWrite}`), a [`SimTimer`] implementing
 //!   [`ryz014_core::timer::Timer`], and a [`SimHandle`] for the server side and bench actions.
 //!
-//! Natively, [`realtime::RealTimeModem`] runs the modem on a scaled real clock; the
-//! `ryz014-sim` binary serves it on a pseudo-terminal.
+//! - [`paced::new`]: the modem on a real clock times a speed factor ([`PacedPort`],
+//!   [`PacedHandle`]), portable (the clock and the timer are handed in): the web page's
+//!   simulated modem and `ryz014 demo`.
+//!
+//! Natively, [`realtime::RealTimeModem`] runs the modem on a scaled real clock (the same
+//! [`paced::ScaledClock`]); the `ryz014-sim` binary serves it on a pseudo-terminal.
 #![warn(missing_docs)]
 
 pub mod at;
@@ -20,6 +24,7 @@ mod fota;
 mod lwm2m;
 pub mod modem;
 pub mod nv;
+pub mod paced;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod realtime;
 pub mod server;
@@ -29,7 +34,8 @@ pub use config::{ConfigError, NetworkInfo, Provisioning, SimConfig, Timings};
 pub use fault::{Fault, FaultParseError};
 pub use modem::Modem;
 pub use nv::Snapshot;
+pub use paced::{PacedHandle, PacedPort};
 pub use server::{
-    DeviceStatus, DmServerSpec, FirmwareImage, ServerConfig, ServerError, UpgradeStatus,
+    DeviceStatus, DmServerSpec, FirmwareImage, QueryRetry, ServerConfig, ServerError, UpgradeStatus,
 };
 pub use sim::{SimHandle, SimStream, SimTimer};

@@ -1,16 +1,18 @@
 //! Real-time driving of a [`Modem`] (native only): virtual time = real time × a scale factor.
-//! The pseudo-terminal binary runs this in a plain thread loop.
+//! The pseudo-terminal binary runs this in a plain thread loop. The pacing arithmetic is
+//! [`ScaledClock`], shared with the portable [`paced`](crate::paced) modem.
 
 use std::time::{Duration, Instant};
 
 use crate::modem::Modem;
+use crate::paced::ScaledClock;
 
 /// A modem on a scaled real-time clock.
 #[derive(Debug)]
 pub struct RealTimeModem {
     modem: Modem,
     start: Instant,
-    scale: f64,
+    pace: ScaledClock,
 }
 
 impl RealTimeModem {
@@ -25,14 +27,13 @@ impl RealTimeModem {
         RealTimeModem {
             modem,
             start: Instant::now(),
-            scale,
+            pace: ScaledClock::new(Duration::ZERO, scale),
         }
     }
 
     /// The virtual time now.
     pub fn now(&self) -> Duration {
-        Duration::try_from_secs_f64(self.start.elapsed().as_secs_f64() * self.scale)
-            .unwrap_or(Duration::MAX)
+        self.pace.now(self.start.elapsed())
     }
 
     /// Bytes from the host, now.
@@ -51,8 +52,8 @@ impl RealTimeModem {
     /// Real time until the modem's next event (`None`: nothing scheduled).
     pub fn real_time_until_next(&self) -> Option<Duration> {
         let next = self.modem.next_deadline()?;
-        let left = next.saturating_sub(self.now()).as_secs_f64() / self.scale;
-        Some(Duration::try_from_secs_f64(left).unwrap_or(Duration::MAX))
+        let left = next.saturating_sub(self.now());
+        Some(self.pace.real_for(left).unwrap_or(Duration::MAX))
     }
 
     /// The modem (server side, snapshot, ...).

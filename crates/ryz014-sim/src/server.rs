@@ -163,6 +163,46 @@ pub enum ServerError {
     Busy(String),
 }
 
+impl ServerError {
+    /// Whether asking again later can succeed: the device is not registered yet (bootstrap
+    /// hold-off, attach) or its FOTA client is busy.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ServerError::NotRegistered(_) | ServerError::Busy(_))
+    }
+}
+
+/// How a network-initiated FOTA query (note §4.5.1.2) is asked again while the device cannot
+/// take it ([`ServerError::is_transient`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryRetry {
+    /// The wait between two attempts.
+    pub every: Duration,
+    /// The most attempts in all (`None`: until it is accepted or fails for good).
+    pub attempts: Option<u32>,
+}
+
+/// Runs `query` until it succeeds, fails for good, or `retry.attempts` are spent, sleeping
+/// `retry.every` on `timer` after each transient refusal (which `on_retry` sees first).
+pub(crate) async fn query_with_retry(
+    mut query: impl FnMut() -> Result<(), ServerError>,
+    timer: &dyn ryz014_core::timer::Timer,
+    retry: QueryRetry,
+    mut on_retry: impl FnMut(&ServerError),
+) -> Result<(), ServerError> {
+    let mut attempt = 0u32;
+    loop {
+        attempt = attempt.saturating_add(1);
+        match query() {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_transient() && retry.attempts.is_none_or(|n| attempt < n) => {
+                on_retry(&e);
+                timer.sleep(retry.every).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Device {
     credentials: Option<(String, Secret)>,

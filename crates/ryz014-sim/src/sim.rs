@@ -31,7 +31,9 @@ use ryz014_core::timer::{Sleep, Timer};
 use crate::config::{ConfigError, SimConfig};
 use crate::modem::Modem;
 use crate::nv::Snapshot;
-use crate::server::{DeviceStatus, FirmwareImage, Server, ServerError};
+use crate::server::{
+    query_with_retry, DeviceStatus, FirmwareImage, QueryRetry, Server, ServerError,
+};
 
 #[derive(Debug)]
 struct SleepEntry {
@@ -397,6 +399,18 @@ impl SimHandle {
     /// A network-initiated FOTA query (note §4.5.1.2).
     pub fn network_query(&self, endpoint: &str) -> Result<(), ServerError> {
         self.with(|m, now| m.network_query(now, endpoint))
+    }
+
+    /// [`SimHandle::network_query`], asked again on the virtual clock while the device cannot
+    /// take it yet (see [`QueryRetry`]); `on_retry` sees each refusal that is retried.
+    pub async fn network_query_retrying(
+        &self,
+        endpoint: &str,
+        retry: QueryRetry,
+        on_retry: impl FnMut(&ServerError),
+    ) -> Result<(), ServerError> {
+        let timer = SimTimer(self.0.clone());
+        query_with_retry(|| self.network_query(endpoint), &timer, retry, on_retry).await
     }
 
     /// Pulls the plug for `off` (virtual), then power returns.

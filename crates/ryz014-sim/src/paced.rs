@@ -1,11 +1,14 @@
-//! The simulated modem on a real clock, for the page: `ryz014-sim`'s [`Modem`] state machine
-//! paced by real time times a speed factor (the simulator's own [`ryz014_sim::sim`] runs on
-//! virtual time, which jumps straight to the next event: right for tests, too fast for a person
-//! to watch). [`SimPort`] is the serial line (`futures::io::{AsyncRead, AsyncWrite}`) the core's
-//! client drives; [`SimControl`] is the server side ("Schedule upgrade") and the bench.
+//! The simulated modem on a real clock: [`Modem`] paced by real time times a speed factor, for
+//! a person to watch (the web page's simulated modem, `ryz014 demo`). [`sim`](crate::sim) runs
+//! on virtual time instead, which jumps straight to the next event: right for tests, too fast
+//! to watch. [`PacedPort`] is the serial line (`futures::io::{AsyncRead, AsyncWrite}`) a client
+//! drives; [`PacedHandle`] is the server side ("schedule an upgrade", with the query retried
+//! while the device is busy) and the bench.
 //!
-//! Portable: the real clock is handed in (`performance.now()` in the browser), and waits use
-//! `futures-timer` (`setTimeout` in the browser).
+//! Portable (wasm32 and native, no OS calls): the real clock and the timer are handed in
+//! (`performance.now()` and `setTimeout` in the browser, `Instant` and `futures-timer`
+//! natively). [`ScaledClock`] is the arithmetic of the pacing, also used by
+//! [`realtime`](crate::realtime).
 
 use std::cell::RefCell;
 use std::io;
@@ -15,8 +18,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::io::{AsyncRead, AsyncWrite};
-use futures::Future;
-use ryz014_sim::{ConfigError, DeviceStatus, FirmwareImage, Modem, ServerError, SimConfig};
+use ryz014_core::timer::{Sleep, Timer};
+
+use crate::config::{ConfigError, SimConfig};
+use crate::modem::Modem;
+use crate::server::{query_with_retry, DeviceStatus, FirmwareImage, QueryRetry, ServerError};
 
 /// A source of real time (monotonic, any origin).
 pub type RealClock = Rc<dyn Fn() -> Duration>;
@@ -25,13 +31,68 @@ pub type RealClock = Rc<dyn Fn() -> Duration>;
 /// server action prompt even when nothing is scheduled).
 const MAX_NAP: Duration = Duration::from_millis(100);
 
-struct Inner {
-    modem: Modem,
-    clock: RealClock,
-    /// Real time and virtual time at the last speed change.
+/// Virtual time as real time times a speed, continuous across speed changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScaledClock {
+    /// Real time and virtual time at the last change.
     anchor_real: Duration,
     anchor_virtual: Duration,
     speed: f64,
+}
+
+impl ScaledClock {
+    /// Virtual time zero at real time `real`, running `speed` times faster (taken as given:
+    /// callers clamp it).
+    pub fn new(real: Duration, speed: f64) -> Self {
+        ScaledClock {
+            anchor_real: real,
+            anchor_virtual: Duration::ZERO,
+            speed,
+        }
+    }
+
+    /// How many times faster than real time virtual time runs.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// The virtual time at real time `real`.
+    pub fn now(&self, real: Duration) -> Duration {
+        let real = real.saturating_sub(self.anchor_real);
+        let add =
+            Duration::try_from_secs_f64(real.as_secs_f64() * self.speed).unwrap_or(Duration::MAX);
+        self.anchor_virtual.saturating_add(add)
+    }
+
+    /// The real time that `span` of virtual time takes (`None` when it does not fit a
+    /// [`Duration`]).
+    pub fn real_for(&self, span: Duration) -> Option<Duration> {
+        Duration::try_from_secs_f64(span.as_secs_f64() / self.speed).ok()
+    }
+
+    /// Changes the speed at real time `real` (virtual time stays continuous).
+    pub fn set_speed(&mut self, real: Duration, speed: f64) {
+        self.anchor_virtual = self.now(real);
+        self.anchor_real = real;
+        self.speed = speed;
+    }
+
+    /// Makes virtual time `to` at real time `real` (a jump over idle time; never backwards).
+    pub fn jump(&mut self, real: Duration, to: Duration) {
+        self.anchor_virtual = self.now(real).max(to);
+        self.anchor_real = real;
+    }
+}
+
+struct Inner {
+    modem: Modem,
+    clock: RealClock,
+    timer: Rc<dyn Timer>,
+    pace: ScaledClock,
+    /// The longest real wait for the modem's next event; `None`: no limit.
+    max_gap: Option<Duration>,
+    /// A planned jump over idle time: at this real time, virtual time moves to this deadline.
+    skip: Option<(Duration, Duration)>,
     out: Vec<u8>,
     reader: Option<Waker>,
     closed: bool,
@@ -39,45 +100,47 @@ struct Inner {
 
 impl Inner {
     fn now(&self) -> Duration {
-        let real = (self.clock)().saturating_sub(self.anchor_real);
-        let add =
-            Duration::try_from_secs_f64(real.as_secs_f64() * self.speed).unwrap_or(Duration::MAX);
-        self.anchor_virtual.saturating_add(add)
+        self.pace.now((self.clock)())
     }
 
     fn pull(&mut self) {
+        if let Some((at, to)) = self.skip {
+            let real = (self.clock)();
+            if real >= at {
+                self.skip = None;
+                self.pace.jump(real, to);
+            }
+        }
         let now = self.now();
         self.modem.advance(now);
         let o = self.modem.take_output();
         self.out.extend(o);
     }
 
-    /// Real time until the modem's next event, capped at [`MAX_NAP`].
-    fn nap(&self) -> Duration {
+    /// Real time until the modem's next event (or a planned jump), capped at [`MAX_NAP`].
+    fn nap(&mut self) -> Duration {
         let now = self.now();
-        match self.modem.next_deadline() {
-            Some(d) => {
-                let left = d.saturating_sub(now).as_secs_f64() / self.speed;
-                Duration::try_from_secs_f64(left)
-                    .unwrap_or(MAX_NAP)
-                    .clamp(Duration::from_millis(1), MAX_NAP)
+        let Some(d) = self.modem.next_deadline() else {
+            self.skip = None;
+            return MAX_NAP;
+        };
+        let mut left = self.pace.real_for(d.saturating_sub(now)).unwrap_or(MAX_NAP);
+        if let Some(gap) = self.max_gap {
+            let real = (self.clock)();
+            match self.skip {
+                Some((at, to)) if to == d => left = left.min(at.saturating_sub(real)),
+                _ if left > gap => {
+                    self.skip = Some((real.saturating_add(gap), d));
+                    left = gap;
+                }
+                _ => self.skip = None,
             }
-            None => MAX_NAP,
         }
+        left.clamp(Duration::from_millis(1), MAX_NAP)
     }
 
     fn wake_reader(&mut self) -> Option<Waker> {
         self.reader.take()
-    }
-}
-
-/// The simulated modem of the page: the simulator's defaults (the note's IMEI and firmware,
-/// factory NV state), with a slower download (8 kbit/s: the note's 35 kB image takes about 35 s
-/// of virtual time) so that its progress can be watched.
-pub fn page_config() -> SimConfig {
-    SimConfig {
-        download_bps: 8_000,
-        ..SimConfig::default()
     }
 }
 
@@ -89,62 +152,65 @@ fn clamp_speed(speed: f64) -> f64 {
     }
 }
 
-/// Builds a simulated modem running `speed` times faster than `clock`.
+/// Builds a simulated modem running `speed` times faster than `clock` (clamped to 0.01..10000;
+/// not finite or not positive counts as 1), waiting on `timer`.
 pub fn new(
     config: SimConfig,
     clock: RealClock,
+    timer: Rc<dyn Timer>,
     speed: f64,
-) -> Result<(SimPort, SimControl), ConfigError> {
+) -> Result<(PacedPort, PacedHandle), ConfigError> {
     let modem = Modem::new(config)?;
-    let anchor_real = clock();
+    let pace = ScaledClock::new(clock(), clamp_speed(speed));
     let inner = Rc::new(RefCell::new(Inner {
         modem,
         clock,
-        anchor_real,
-        anchor_virtual: Duration::ZERO,
-        speed: clamp_speed(speed),
+        timer,
+        pace,
+        max_gap: None,
+        skip: None,
         out: Vec::new(),
         reader: None,
         closed: false,
     }));
     Ok((
-        SimPort {
+        PacedPort {
             inner: inner.clone(),
             nap: None,
         },
-        SimControl { inner },
+        PacedHandle { inner },
     ))
 }
 
 /// The host's end of the simulated serial line. Clone it for separate reader and writer halves.
-pub struct SimPort {
+pub struct PacedPort {
     inner: Rc<RefCell<Inner>>,
-    nap: Option<futures_timer::Delay>,
+    nap: Option<Sleep>,
 }
 
-impl Clone for SimPort {
+impl Clone for PacedPort {
     fn clone(&self) -> Self {
-        SimPort {
+        PacedPort {
             inner: self.inner.clone(),
             nap: None,
         }
     }
 }
 
-impl std::fmt::Debug for SimPort {
+impl std::fmt::Debug for PacedPort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimPort").finish_non_exhaustive()
+        f.debug_struct("PacedPort").finish_non_exhaustive()
     }
 }
 
-impl AsyncRead for SimPort {
+impl AsyncRead for PacedPort {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         loop {
-            let nap = {
+            let (nap, timer) = {
                 let mut inner = self.inner.borrow_mut();
                 if inner.closed {
                     return Poll::Ready(Ok(0));
@@ -157,13 +223,11 @@ impl AsyncRead for SimPort {
                     return Poll::Ready(Ok(n));
                 }
                 inner.reader = Some(cx.waker().clone());
-                inner.nap()
+                (inner.nap(), inner.timer.clone())
             };
             let this = &mut *self;
-            let delay = this
-                .nap
-                .get_or_insert_with(|| futures_timer::Delay::new(nap));
-            match Pin::new(delay).poll(cx) {
+            let delay = this.nap.get_or_insert_with(|| timer.sleep(nap));
+            match delay.as_mut().poll(cx) {
                 Poll::Ready(()) => this.nap = None,
                 Poll::Pending => return Poll::Pending,
             }
@@ -171,7 +235,7 @@ impl AsyncRead for SimPort {
     }
 }
 
-impl AsyncWrite for SimPort {
+impl AsyncWrite for PacedPort {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -205,19 +269,19 @@ impl AsyncWrite for SimPort {
     }
 }
 
-/// The simulated modem's server side and bench controls.
+/// The paced modem's server side and bench controls.
 #[derive(Clone)]
-pub struct SimControl {
+pub struct PacedHandle {
     inner: Rc<RefCell<Inner>>,
 }
 
-impl std::fmt::Debug for SimControl {
+impl std::fmt::Debug for PacedHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimControl").finish_non_exhaustive()
+        f.debug_struct("PacedHandle").finish_non_exhaustive()
     }
 }
 
-impl SimControl {
+impl PacedHandle {
     fn with<R>(&self, f: impl FnOnce(&mut Modem, Duration) -> R) -> R {
         let (r, waker) = {
             let mut inner = self.inner.borrow_mut();
@@ -240,22 +304,30 @@ impl SimControl {
 
     /// How many times faster than real time the modem runs.
     pub fn speed(&self) -> f64 {
-        self.inner.borrow().speed
+        self.inner.borrow().pace.speed()
     }
 
     /// Changes the speed from now on (virtual time stays continuous).
     pub fn set_speed(&self, speed: f64) {
         let waker = {
             let mut inner = self.inner.borrow_mut();
-            let now = inner.now();
-            inner.anchor_virtual = now;
-            inner.anchor_real = (inner.clock)();
-            inner.speed = clamp_speed(speed);
+            let real = (inner.clock)();
+            inner.pace.set_speed(real, clamp_speed(speed));
+            inner.skip = None;
             inner.wake_reader()
         };
         if let Some(w) = waker {
             w.wake();
         }
+    }
+
+    /// Caps the real wait for the modem's next event while a reader waits: past `gap`, virtual
+    /// time jumps to the event (a long hold-off shows as a short pause). `None` (the default):
+    /// virtual time always follows the clock.
+    pub fn set_max_gap(&self, gap: Option<Duration>) {
+        let mut inner = self.inner.borrow_mut();
+        inner.max_gap = gap;
+        inner.skip = None;
     }
 
     /// The modem's LwM2M endpoint name.
@@ -295,6 +367,18 @@ impl SimControl {
         self.with(|m, now| m.network_query(now, endpoint))
     }
 
+    /// [`PacedHandle::network_query`], asked again while the device cannot take it yet (see
+    /// [`QueryRetry`]); `on_retry` sees each refusal that is retried.
+    pub async fn network_query_retrying(
+        &self,
+        endpoint: &str,
+        retry: QueryRetry,
+        on_retry: impl FnMut(&ServerError),
+    ) -> Result<(), ServerError> {
+        let timer = self.inner.borrow().timer.clone();
+        query_with_retry(|| self.network_query(endpoint), &*timer, retry, on_retry).await
+    }
+
     /// What the server knows about the device.
     pub fn device_status(&self, endpoint: &str) -> Option<DeviceStatus> {
         self.inner.borrow().modem.server().device_status(endpoint)
@@ -317,7 +401,7 @@ impl SimControl {
         }
     }
 
-    /// Whether [`SimControl::close`] was called.
+    /// Whether [`PacedHandle::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.inner.borrow().closed
     }
@@ -337,10 +421,26 @@ mod tests {
         (Rc::new(move || c.get()), t)
     }
 
+    /// A timer whose sleeps move the manual clock by their length and end at once.
+    struct ManualTimer(Rc<Cell<Duration>>);
+
+    impl Timer for ManualTimer {
+        fn sleep(&self, d: Duration) -> Sleep {
+            self.0.set(self.0.get() + d);
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    fn paced(speed: f64) -> (PacedPort, PacedHandle, Rc<Cell<Duration>>) {
+        let (clock, t) = manual_clock();
+        let timer: Rc<dyn Timer> = Rc::new(ManualTimer(t.clone()));
+        let (port, ctl) = new(SimConfig::default(), clock, timer, speed).unwrap();
+        (port, ctl, t)
+    }
+
     #[test]
     fn commands_are_answered_through_the_port() {
-        let (clock, _t) = manual_clock();
-        let (port, _ctl) = new(SimConfig::default(), clock, 1.0).unwrap();
+        let (port, _ctl, _t) = paced(1.0);
         let (mut r, mut w) = (port.clone(), port);
         block_on(async {
             w.write_all(b"AT+CGSN\r").await.unwrap();
@@ -358,8 +458,7 @@ mod tests {
 
     #[test]
     fn virtual_time_follows_the_clock_times_the_speed() {
-        let (clock, t) = manual_clock();
-        let (_port, ctl) = new(SimConfig::default(), clock, 10.0).unwrap();
+        let (_port, ctl, t) = paced(10.0);
         t.set(Duration::from_secs(2));
         assert_eq!(ctl.now(), Duration::from_secs(20));
         ctl.set_speed(1.0);
@@ -371,8 +470,7 @@ mod tests {
 
     #[test]
     fn a_closed_port_reads_end_of_stream_and_refuses_writes() {
-        let (clock, _t) = manual_clock();
-        let (port, ctl) = new(SimConfig::default(), clock, 1.0).unwrap();
+        let (port, ctl, _t) = paced(1.0);
         let (mut r, mut w) = (port.clone(), port);
         ctl.close();
         assert!(ctl.is_closed());
@@ -385,8 +483,7 @@ mod tests {
 
     #[test]
     fn the_server_side_knows_the_device() {
-        let (clock, _t) = manual_clock();
-        let (_port, ctl) = new(SimConfig::default(), clock, 1.0).unwrap();
+        let (_port, ctl, _t) = paced(1.0);
         let ep = ctl.endpoint();
         assert_eq!(ep, "urn:imei:015770000031766");
         assert!(ctl.device_status(&ep).is_none());
@@ -398,5 +495,47 @@ mod tests {
             ctl.network_query(&ep),
             Err(ServerError::NotRegistered(_))
         ));
+    }
+
+    #[test]
+    fn a_long_wait_is_cut_to_the_max_gap() {
+        // A reboot takes 3 s of virtual time; at 1× with a 100 ms gap, the reader waits
+        // 100 ms of (manual) real time for +SYSSTART, then virtual time jumps to it.
+        let (port, ctl, t) = paced(1.0);
+        ctl.set_max_gap(Some(Duration::from_millis(100)));
+        let (mut r, mut w) = (port.clone(), port);
+        block_on(async {
+            w.write_all(b"AT^RESET\r").await.unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 64];
+            while !String::from_utf8_lossy(&got).contains("SYSSTART") {
+                let n = r.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+        });
+        assert!(t.get() <= Duration::from_millis(300), "{:?}", t.get());
+        assert!(ctl.now() >= Duration::from_secs(1), "{:?}", ctl.now());
+    }
+
+    #[test]
+    fn the_query_is_retried_while_the_device_is_not_registered() {
+        let (_port, ctl, t) = paced(1.0);
+        let ep = ctl.endpoint();
+        ctl.register_device(&ep, &ep, &"11".repeat(32)).unwrap();
+        let mut refused = 0;
+        let retry = QueryRetry {
+            every: Duration::from_millis(200),
+            attempts: Some(3),
+        };
+        let r = block_on(ctl.network_query_retrying(&ep, retry, |e| {
+            assert!(e.is_transient());
+            refused += 1;
+        }));
+        assert!(matches!(r, Err(ServerError::NotRegistered(_))), "{r:?}");
+        assert_eq!(refused, 2);
+        assert_eq!(t.get(), Duration::from_millis(400));
+        let unknown =
+            block_on(ctl.network_query_retrying("urn:imei:1", retry, |_| panic!("not transient")));
+        assert!(matches!(unknown, Err(ServerError::UnknownDevice(_))));
     }
 }
