@@ -155,12 +155,17 @@ async fn an_unplug_mid_command_is_fatal_not_a_timeout() {
 
 #[wasm_bindgen_test]
 async fn the_simulated_modem_answers_in_real_time() {
-    let clock: ryz014_web::simrt::RealClock = std::rc::Rc::new(|| {
+    let clock: ryz014_sim::paced::RealClock = std::rc::Rc::new(|| {
         let ms = web_sys::window().unwrap().performance().unwrap().now();
         Duration::from_secs_f64(ms / 1000.0)
     });
-    let (port, ctl) =
-        ryz014_web::simrt::new(ryz014_sim::SimConfig::default(), clock, 50.0).unwrap();
+    let (port, ctl) = ryz014_sim::paced::new(
+        ryz014_sim::SimConfig::default(),
+        clock,
+        std::rc::Rc::new(FuturesTimer),
+        50.0,
+    )
+    .unwrap();
     let mut client = Client::new(port.clone(), port, FuturesTimer);
     client.sync(3, Duration::from_secs(2)).await.unwrap();
     let imei = session::read_imei(&mut client).await.unwrap();

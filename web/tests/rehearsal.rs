@@ -20,7 +20,7 @@ use ryz014_web::logic::{Field, ProfileForm};
 type SimClient = Client<futures::io::ReadHalf<SimStream>, futures::io::WriteHalf<SimStream>>;
 
 fn sim() -> (SimClient, SimHandle, SimTimer) {
-    let (stream, timer, handle) = ryz014_sim::sim::new(ryz014_web::simrt::page_config()).unwrap();
+    let (stream, timer, handle) = ryz014_sim::sim::new(ryz014_web::state::page_config()).unwrap();
     let (r, w) = stream.split();
     (Client::new(r, w, timer.clone()), handle, timer)
 }
