@@ -89,10 +89,10 @@ struct Inner {
     clock: RealClock,
     timer: Rc<dyn Timer>,
     pace: ScaledClock,
-    /// The longest real wait for the modem's next event; `None`: no limit.
+    /// The longest real wait of a reader for the modem's output; `None`: no limit.
     max_gap: Option<Duration>,
-    /// A planned jump over idle time: at this real time, virtual time moves to this deadline.
-    skip: Option<(Duration, Duration)>,
+    /// The real time since which a reader has waited for output.
+    idle_since: Option<Duration>,
     out: Vec<u8>,
     reader: Option<Waker>,
     closed: bool,
@@ -104,37 +104,42 @@ impl Inner {
     }
 
     fn pull(&mut self) {
-        if let Some((at, to)) = self.skip {
-            let real = (self.clock)();
-            if real >= at {
-                self.skip = None;
-                self.pace.jump(real, to);
-            }
-        }
         let now = self.now();
         self.modem.advance(now);
         let o = self.modem.take_output();
         self.out.extend(o);
     }
 
-    /// Real time until the modem's next event (or a planned jump), capped at [`MAX_NAP`].
-    fn nap(&mut self) -> Duration {
-        let now = self.now();
-        let Some(d) = self.modem.next_deadline() else {
-            self.skip = None;
-            return MAX_NAP;
+    /// Once a reader has waited [`Inner::max_gap`] for output, runs the modem from event to
+    /// event at once until it says something (as a virtual clock would).
+    fn skip_idle(&mut self) {
+        let (Some(gap), Some(since)) = (self.max_gap, self.idle_since) else {
+            return;
         };
-        let mut left = self.pace.real_for(d.saturating_sub(now)).unwrap_or(MAX_NAP);
-        if let Some(gap) = self.max_gap {
-            let real = (self.clock)();
-            match self.skip {
-                Some((at, to)) if to == d => left = left.min(at.saturating_sub(real)),
-                _ if left > gap => {
-                    self.skip = Some((real.saturating_add(gap), d));
-                    left = gap;
-                }
-                _ => self.skip = None,
-            }
+        let real = (self.clock)();
+        if real.saturating_sub(since) < gap {
+            return;
+        }
+        while self.out.is_empty() {
+            let Some(d) = self.modem.next_deadline() else {
+                break;
+            };
+            self.pace.jump(real, d);
+            self.pull();
+        }
+    }
+
+    /// Real time until the modem's next event (or the end of the reader's gap), capped at
+    /// [`MAX_NAP`].
+    fn nap(&self) -> Duration {
+        let now = self.now();
+        let mut left = match self.modem.next_deadline() {
+            Some(d) => self.pace.real_for(d.saturating_sub(now)).unwrap_or(MAX_NAP),
+            None => MAX_NAP,
+        };
+        if let (Some(gap), Some(since)) = (self.max_gap, self.idle_since) {
+            let end = since.saturating_add(gap);
+            left = left.min(end.saturating_sub((self.clock)()));
         }
         left.clamp(Duration::from_millis(1), MAX_NAP)
     }
@@ -168,7 +173,7 @@ pub fn new(
         timer,
         pace,
         max_gap: None,
-        skip: None,
+        idle_since: None,
         out: Vec::new(),
         reader: None,
         closed: false,
@@ -216,7 +221,14 @@ impl AsyncRead for PacedPort {
                     return Poll::Ready(Ok(0));
                 }
                 inner.pull();
+                if inner.out.is_empty() {
+                    if inner.idle_since.is_none() {
+                        inner.idle_since = Some((inner.clock)());
+                    }
+                    inner.skip_idle();
+                }
                 if !inner.out.is_empty() {
+                    inner.idle_since = None;
                     let n = buf.len().min(inner.out.len());
                     buf[..n].copy_from_slice(&inner.out[..n]);
                     inner.out.drain(..n);
@@ -250,6 +262,7 @@ impl AsyncWrite for PacedPort {
                 )));
             }
             let now = inner.now();
+            inner.idle_since = None;
             inner.modem.receive(now, buf);
             inner.pull();
             inner.wake_reader()
@@ -313,7 +326,6 @@ impl PacedHandle {
             let mut inner = self.inner.borrow_mut();
             let real = (inner.clock)();
             inner.pace.set_speed(real, clamp_speed(speed));
-            inner.skip = None;
             inner.wake_reader()
         };
         if let Some(w) = waker {
@@ -321,13 +333,11 @@ impl PacedHandle {
         }
     }
 
-    /// Caps the real wait for the modem's next event while a reader waits: past `gap`, virtual
-    /// time jumps to the event (a long hold-off shows as a short pause). `None` (the default):
-    /// virtual time always follows the clock.
+    /// Caps a reader's real wait for the modem's output: past `gap`, virtual time jumps from
+    /// event to event until the modem says something (a long hold-off shows as a short pause).
+    /// `None` (the default): virtual time always follows the clock.
     pub fn set_max_gap(&self, gap: Option<Duration>) {
-        let mut inner = self.inner.borrow_mut();
-        inner.max_gap = gap;
-        inner.skip = None;
+        self.inner.borrow_mut().max_gap = gap;
     }
 
     /// The modem's LwM2M endpoint name.

@@ -4,27 +4,24 @@
 //! as an inventory export would be, then the server schedules an upgrade and the FOTA client is
 //! followed to `installed`.
 //!
-//! The simulator runs on a virtual clock that jumps to its next event whenever the client waits.
-//! [`Paced`] turns each jump into a real wait, `--speed` times shorter and at most
-//! [`MAX_GAP`], so the boots, the attach, the download and the installation are visible yet the
-//! whole demo takes seconds.
+//! The simulator is `ryz014_sim::paced`: its clock runs `--speed` times faster than real time,
+//! and a wait for its next event lasts at most [`MAX_GAP`] (then its clock jumps), so the boots,
+//! the attach, the download and the installation are visible yet the whole demo takes seconds.
 
 use std::path::PathBuf;
-use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Mutex;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures::io::AsyncRead;
 use indicatif::ProgressDrawTarget;
 use serde_json::json;
 
 use ryz014_core::client::Client;
 use ryz014_core::fota::FotaTracker;
 use ryz014_core::session::{self, MonitorEnd, Until};
-use ryz014_core::timer::{FuturesTimer, Sleep, Timer};
+use ryz014_core::timer::FuturesTimer;
 use ryz014_serial::inventory::Inventory;
-use ryz014_sim::{FirmwareImage, SimConfig, SimHandle, SimStream};
+use ryz014_sim::{FirmwareImage, QueryRetry, SimConfig};
 
 use crate::cli::{CliError, DemoArgs, Exit, Out};
 use crate::cmd::monitor::FotaView;
@@ -36,82 +33,15 @@ const PROFILE: &str = include_str!("../../../../profiles/coiote-standard.toml");
 const PROFILE_PATH: &str = "profiles/coiote-standard.toml";
 /// The firmware the simulated server offers.
 const NEW_FIRMWARE: &str = "5.4.1.1-57830";
-/// The longest real wait for one jump of the simulator's clock.
+/// The longest real wait for the simulator's next event.
 pub const MAX_GAP: Duration = Duration::from_millis(1500);
 /// The simulated download rate: slow enough for the progress bar to be seen.
 const DOWNLOAD_BPS: u64 = 25_000;
-
-/// The simulator's output, delivered at a scaled real pace: bytes that come after a jump of the
-/// virtual clock are held back for the jump's length divided by the speed (at most [`MAX_GAP`]).
-pub struct Paced {
-    inner: SimStream,
-    handle: SimHandle,
-    speed: f64,
-    held: Vec<u8>,
-    pos: usize,
-    wait: Option<Sleep>,
-}
-
-impl Paced {
-    /// Paces `inner` (whose clock `handle` reads) at `speed` virtual seconds per real second.
-    pub fn new(inner: SimStream, handle: SimHandle, speed: f64) -> Self {
-        Paced {
-            inner,
-            handle,
-            speed: if speed.is_finite() && speed > 0.0 {
-                speed
-            } else {
-                1.0
-            },
-            held: Vec::new(),
-            pos: 0,
-            wait: None,
-        }
-    }
-}
-
-impl AsyncRead for Paced {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(w) = this.wait.as_mut() {
-                if w.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                this.wait = None;
-            }
-            if this.pos < this.held.len() {
-                let n = (this.held.len() - this.pos).min(buf.len());
-                buf[..n].copy_from_slice(&this.held[this.pos..this.pos + n]);
-                this.pos += n;
-                if this.pos == this.held.len() {
-                    this.held.clear();
-                    this.pos = 0;
-                }
-                return Poll::Ready(Ok(n));
-            }
-            let before = this.handle.now();
-            match Pin::new(&mut this.inner).poll_read(cx, buf) {
-                Poll::Ready(Ok(n)) if n > 0 => {
-                    let jump = this.handle.now().saturating_sub(before);
-                    let real = (jump.as_secs_f64() / this.speed).min(MAX_GAP.as_secs_f64());
-                    if real < 0.001 {
-                        return Poll::Ready(Ok(n));
-                    }
-                    this.held.clear();
-                    this.held.extend_from_slice(&buf[..n]);
-                    this.pos = 0;
-                    this.wait = Some(FuturesTimer.sleep(Duration::from_secs_f64(real)));
-                }
-                other => return other,
-            }
-        }
-    }
-}
+/// How the server asks the device again while it cannot take the query yet.
+const QUERY_RETRY: QueryRetry = QueryRetry {
+    every: Duration::from_millis(200),
+    attempts: Some(20),
+};
 
 /// A temporary directory removed when dropped.
 struct TempDir(PathBuf);
@@ -165,10 +95,11 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
     };
     let imei = config.imei.clone();
     let old_firmware = config.firmware.clone();
-    let (stream, _virtual_timer, handle) = ryz014_sim::sim::new(config)
+    let clock: ryz014_sim::paced::RealClock = Rc::new(move || start.elapsed());
+    let (port, handle) = ryz014_sim::paced::new(config, clock, Rc::new(FuturesTimer), args.speed)
         .map_err(|e| CliError::new(Exit::Failed, format!("simulator: {e}")))?;
-    let reader = Paced::new(stream.clone(), handle.clone(), args.speed);
-    let mut client = Client::new(reader, stream, FuturesTimer);
+    handle.set_max_gap(Some(MAX_GAP));
+    let mut client = Client::new(port.clone(), port, FuturesTimer);
     log_wire(&mut client, out, "sim");
 
     out.event(
@@ -300,20 +231,12 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
         handle
             .schedule_firmware(&record.endpoint, FirmwareImage::good(NEW_FIRMWARE))
             .map_err(|e| CliError::new(Exit::Failed, format!("simulated server: {e}")))?;
-        let mut queried = false;
-        for _ in 0..20 {
-            match handle.network_query(&record.endpoint) {
-                Ok(()) => {
-                    queried = true;
-                    break;
-                }
-                Err(e) => {
-                    out.debug(1, &format!("network query: {e}; retrying"));
-                    // Let the modem go on for a moment (its notifications are kept).
-                    let _ = client.next_notification(Duration::from_millis(200)).await;
-                }
-            }
-        }
+        let queried = handle
+            .network_query_retrying(&record.endpoint, QUERY_RETRY, |e| {
+                out.debug(1, &format!("network query: {e}; retrying"));
+            })
+            .await
+            .is_ok();
         out.event(&json!({"event": "server_schedule", "version": NEW_FIRMWARE,
             "network_query": queried}))?;
         out.say(&format!(
