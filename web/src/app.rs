@@ -490,14 +490,14 @@ impl Component for App {
             }
             Msg::Image(k) => st.image = k,
             Msg::ScheduleUpgrade => {
-                let sim = self.link.as_ref().and_then(|l| l.sim());
-                if st.is_current(self.link.as_ref().map_or(0, |l| l.id)) && sim.is_some() {
+                let start = st.schedule_upgrade(self.link.as_ref().and_then(|l| l.sim()));
+                if st.pending_image.is_some() {
                     // A new image replaces the query for the previous one.
                     if let Some(q) = self.query.take() {
                         q.abort();
                     }
                 }
-                if st.schedule_upgrade(sim) {
+                if start {
                     scope.send_message(Msg::ServerTick);
                 }
             }
