@@ -1,7 +1,9 @@
 //! Native tests of the page's state transitions ([`super::PageState`]).
 
 use super::*;
+use ryz014_core::fota::FotaTracker;
 use ryz014_core::timer::{Sleep, Timer};
+use ryz014_sim::{PacedHandle, ServerError};
 use std::time::Duration;
 
 fn state() -> PageState {
