@@ -15,20 +15,49 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use futures::io::AsyncRead;
 use indicatif::ProgressDrawTarget;
 use serde_json::json;
 
 use ryz014_core::client::Client;
 use ryz014_core::fota::FotaTracker;
+use ryz014_core::provision::ProvisioningProfile;
 use ryz014_core::session::{self, MonitorEnd, Until};
 use ryz014_core::timer::{FuturesTimer, Sleep, Timer};
 use ryz014_serial::inventory::Inventory;
 use ryz014_sim::{FirmwareImage, SimConfig, SimHandle, SimStream};
 
-use crate::cli::{CliError, DemoArgs, Exit, Out};
-use crate::cmd::monitor::FotaView;
-use crate::cmd::provision::{log_wire, parse_profile, provision_modem, Job, PortResult, Reporter};
+use crate::context::{log_wire, session_error, CliError, Exit, Out};
+use crate::flows::fota_view::FotaView;
+use crate::flows::provisioning::{provision_modem, use_bars, Job, PortResult, Reporter};
+
+/// `demo`'s options.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Runs the simulator inside ryz014 (nothing is plugged in, nothing leaves the machine): provisions
+it with the default Coiote profile into a temporary inventory (deleted at the end), registers it
+on the simulated LwM2M server as an inventory export would, schedules a firmware image there and
+follows the upgrade to `installed` with the same displays as `provision` and `monitor`. The
+simulated modem's delays (boots, attach, download, installation) run --speed times faster than
+real time; long idle waits (the bootstrap hold-off) are fast-forwarded.
+
+Examples:
+  ryz014 demo
+  ryz014 demo --json
+  ryz014 demo --speed 20")]
+pub struct DemoArgs {
+    /// Simulated seconds per real second (1 = the modem's real pace).
+    #[arg(long, default_value_t = 4.0, value_parser = parse_speed)]
+    pub speed: f64,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.1..=10_000.0).contains(&v) => Ok(v),
+        _ => Err("speed must be a number in 0.1..=10000".into()),
+    }
+}
 
 /// The profile the demo provisions with (the repository's default Coiote profile).
 const PROFILE: &str = include_str!("../../../../profiles/coiote-standard.toml");
@@ -151,7 +180,7 @@ fn stage(out: &Out, n: u8, name: &str, title: &str) -> Result<(), CliError> {
 /// Runs `demo`.
 pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
     let start = Instant::now();
-    let profile = parse_profile(PROFILE, false).map_err(|e| {
+    let profile = ProvisioningProfile::from_toml_str(PROFILE).map_err(|e| {
         CliError::new(
             Exit::Failed,
             format!("the built-in profile is invalid: {e}"),
@@ -200,7 +229,7 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             port: "simulator",
             claimed: &claimed,
         };
-        let multi = crate::cmd::provision::use_bars(out)
+        let multi = use_bars(out)
             .then(|| indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         let mut rep = Reporter::new(out, "simulator", false, multi.as_ref());
         let mut result = PortResult {
@@ -269,7 +298,7 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             |ev| view.event(out, ev),
         )
         .await
-        .map_err(|e| crate::cmd::provision::session_error(&e))?;
+        .map_err(|e| session_error(&e))?;
         if let Some(e) = view.take_error() {
             return Err(e);
         }
@@ -333,7 +362,7 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             |ev| view.event(out, ev),
         )
         .await
-        .map_err(|e| crate::cmd::provision::session_error(&e))?;
+        .map_err(|e| session_error(&e))?;
         if let Some(e) = view.take_error() {
             return Err(e);
         }
