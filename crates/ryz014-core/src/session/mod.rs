@@ -8,7 +8,6 @@
 //! names the step, what it was for, and what the modem answered (PSK secrets redacted).
 
 use std::fmt;
-use std::time::Duration;
 
 use futures::io::{AsyncRead, AsyncWrite};
 use serde::Serialize;
@@ -20,17 +19,14 @@ use crate::message::{DmConfigLine, FirmwareLine, FotaConfigLine, Message};
 use crate::provision::{firmware_version, Mismatch};
 use crate::registration::{explain_registration, RegistrationStatus};
 
-/// How many `AT` probes [`provision`] sends to get back in step after a reboot, and how long it
-/// waits for each.
-const RESYNC_ATTEMPTS: u32 = 5;
-const RESYNC_EACH: Duration = Duration::from_secs(2);
-
 mod connect;
 mod monitor;
 mod provision;
 mod upgrade;
 
-pub use connect::prepare;
+pub use connect::{
+    bauds_to_try, connect, prepare, ConnectError, ErrorMode, SyncBudget, BAUD_ORDER,
+};
 pub use monitor::{monitor, MonitorEnd, MonitorEvent, Until};
 pub use provision::{provision, read_cmee, ProvisionEvent, ProvisionReport};
 pub use upgrade::{upgrade, UpgradeEvent, UpgradeOutcome, UpgradeStatus};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::io::{AsyncRead, AsyncWrite};
 use serde::Serialize;
 
-use super::{prepare, FailureKind, SessionError, RESYNC_ATTEMPTS, RESYNC_EACH};
+use super::{connect, prepare, ErrorMode, FailureKind, SessionError, SyncBudget};
 use crate::client::{Client, ClientError, Response};
 use crate::command::{CfunLevel, CmeeMode, Command};
 use crate::message::Message;
@@ -115,9 +115,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    c.sync(RESYNC_ATTEMPTS, RESYNC_EACH)
-        .await
-        .map_err(|e| SessionError::client("sync", "get in step with the modem (AT)", e))?;
+    connect(c, SyncBudget::after_reboot(), ErrorMode::Keep).await?;
     let previous_cmee = match read_cmee(c).await {
         Ok(mode) => mode,
         Err(e) if e.is_fatal() => {
