@@ -364,8 +364,10 @@ pub enum FotaOutcome {
 }
 
 mod tracker;
+mod view;
 
 pub use tracker::{FotaTracker, FotaUpdate, TimelineEntry};
+pub use view::{phase_path, PathStep, NO_FOTA_YET, PHASE_PATH};
 
 #[cfg(test)]
 mod tests;

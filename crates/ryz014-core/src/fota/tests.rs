@@ -198,3 +198,56 @@ fn phase_serializes_as_its_name() {
         serde_json::json!("checking")
     );
 }
+
+#[test]
+fn the_view_follows_an_upgrade_along_the_phase_path() {
+    let mut t = FotaTracker::new();
+    assert_eq!(t.phase_label(), NO_FOTA_YET);
+    assert_eq!(t.progress_to_show(), 0);
+    assert!(!t.is_in_progress());
+    assert!(t.path_steps().iter().all(|(_, s)| *s == PathStep::Future));
+    t.apply(secs(1), &state(3));
+    assert_eq!(t.phase_label(), "idle");
+    assert!(!t.is_in_progress());
+    t.apply(secs(2), &state(5));
+    t.apply(secs(3), &progress(40));
+    assert_eq!(t.phase_label(), "downloading");
+    assert_eq!(t.progress_to_show(), 40);
+    assert!(t.is_in_progress());
+    let steps = t.path_steps();
+    assert_eq!(steps[2], (FotaPhase::Available, PathStep::Past));
+    assert_eq!(steps[3], (FotaPhase::Downloading, PathStep::Current));
+    assert_eq!(steps[4], (FotaPhase::Downloaded, PathStep::Future));
+    t.apply(secs(4), &state(7));
+    assert_eq!(t.progress_to_show(), 100);
+    assert!(t.is_in_progress());
+    t.apply(secs(5), &state(8));
+    assert_eq!(t.progress_to_show(), 100);
+    assert!(!t.is_in_progress());
+    assert_eq!(t.phase().path_index(), Some(6));
+    t.apply(secs(6), &state_cause(3, 8));
+    assert_eq!(t.phase_label(), "failed");
+    assert_eq!(t.phase().path_index(), None);
+    assert!(t.path_steps().iter().all(|(_, s)| *s == PathStep::Future));
+}
+
+#[test]
+fn the_phase_path_is_the_normal_upgrade_in_order() {
+    let names: Vec<_> = phase_path().iter().map(|p| p.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "idle",
+            "checking",
+            "available",
+            "downloading",
+            "downloaded",
+            "installing",
+            "installed"
+        ]
+    );
+    let busy: Vec<_> = PHASE_PATH.iter().filter(|p| p.is_in_progress()).collect();
+    assert_eq!(busy.len(), 5);
+    assert!(!FotaPhase::Failed.is_in_progress() && !FotaPhase::Unknown(9).is_in_progress());
+    assert_eq!(PathStep::Current.name(), "current");
+}

@@ -279,8 +279,43 @@ pub struct DeviceInfo {
     pub eps: Option<String>,
     /// The LwM2M registration (`AT+SQNDMST`), when the modem could give it.
     pub registration: Option<RegistrationStatus>,
+    /// Why the LwM2M registration could not be read, when `AT+SQNDMST` failed (its error is in
+    /// `errors` too). Not serialised: the JSON shape of `info` is unchanged.
+    #[serde(skip)]
+    pub registration_unavailable: Option<DmStatusUnavailable>,
     /// Why something could not be read, one line per read.
     pub errors: Vec<String>,
+}
+
+impl DeviceInfo {
+    /// The read errors other than the LwM2M registration's (which
+    /// [`registration_unavailable`](Self::registration_unavailable) stands for).
+    pub fn other_errors(&self) -> impl Iterator<Item = &String> + '_ {
+        let dm = self.registration_unavailable.as_ref().map(|u| &u.error);
+        self.errors.iter().filter(move |e| Some(*e) != dm)
+    }
+}
+
+/// The LwM2M registration status could not be read: `AT+SQNDMST` answers `ERROR` while the
+/// modem is not attached to the network or its LwM2M client is not enabled (or it did not
+/// answer). A state of the modem, not a fault of the toolkit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("the LwM2M registration status is not available: {error}")]
+pub struct DmStatusUnavailable {
+    /// The client error of `AT+SQNDMST`, as text (the line also added to
+    /// [`DeviceInfo::errors`]).
+    pub error: String,
+}
+
+impl DmStatusUnavailable {
+    /// What a front end shows in place of the registration, in words.
+    pub const SUMMARY: &'static str =
+        "not available (not attached, or the LwM2M client is not running)";
+
+    /// [`SUMMARY`](Self::SUMMARY).
+    pub fn summary(&self) -> &'static str {
+        Self::SUMMARY
+    }
 }
 
 /// Reads everything [`DeviceInfo`] holds, for the DM profile `profile` (e.g. `standard`).
@@ -322,6 +357,11 @@ where
                 return Err(SessionError::client(cmd.name(), cmd.redacted(), e));
             }
             Err(e) => {
+                if matches!(cmd, Command::DmStatus) {
+                    info.registration_unavailable = Some(DmStatusUnavailable {
+                        error: e.to_string(),
+                    });
+                }
                 info.errors.push(e.to_string());
                 continue;
             }
