@@ -4,8 +4,10 @@
 //! phase, download progress, versions before and after, outcome, whether the modem must stay
 //! powered, and a bounded timeline in plain words.
 //!
-//! Sources: the application note AN0214EU0100 (§4.3.3, §4.5, §4.7.1, §5, §6.1) and `sources.md`
-//! §1, §2 and §4. Where a meaning is inferred rather than documented, the text says so.
+//! Sources: the application note AN0214EU0100 (§4.3.3, §4.5, §4.7.1, §5, §6.1) and
+//! `docs/at-interface-decisions.md` (the FOTA states, the Monarch 2 upgrade error codes, the LwM2M
+//! Firmware Update result codes). Where a meaning is inferred rather than documented, the text
+//! says so.
 
 use serde::{Serialize, Serializer};
 
@@ -195,8 +197,9 @@ const INFERRED: &str =
 /// Explains a `+SQNFOTA: 3,<cause>` cause code.
 ///
 /// Cause 8 is documented by the note (§4.7.1). The others are read as the LwM2M Firmware Update
-/// object's Update Result (`/5/0/5`, `sources.md` §4), which 8 matches; that reading is an
-/// inference and every such text says so. Unlisted causes are "cause N (not documented)".
+/// object's Update Result (`/5/0/5`, `docs/at-interface-decisions.md`, LwM2M Firmware Update
+/// result codes), which 8 matches; that reading is an inference and every such text says so.
+/// Unlisted causes are "cause N (not documented)".
 pub fn explain_cause(cause: u32) -> FotaCause {
     let inferred = |what: &str, advice: &str| FotaCause {
         cause,
@@ -270,7 +273,8 @@ pub fn explain_cause(cause: u32) -> FotaCause {
 }
 
 /// The `+CME ERROR` codes of `AT+SQNSUPGRADE` (528..=533). Seen on the newer Monarch 2 modems
-/// (`sources.md` §2); not confirmed for the RYZ014's LR5.x firmware.
+/// (`docs/at-interface-decisions.md`, Monarch 2 upgrade error codes); not confirmed for the
+/// RYZ014's LR5.x firmware.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UpgradeError {
