@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ryz014_core::client::Client;
+use ryz014_core::session::ErrorMode;
 use ryz014_sim::config::{Provisioning, SimConfig};
 use ryz014_sim::sim::{SimHandle, SimStream};
 
@@ -65,7 +66,7 @@ pub fn provisioned_sim() -> (SimClient, SimHandle) {
 pub fn registered_sim() -> (SimClient, SimHandle) {
     let (mut client, handle) = provisioned_sim();
     futures::executor::block_on(async {
-        crate::context::sync(&mut client, "waking the modem with AT")
+        crate::context::greet(&mut client, "waking the modem with AT", ErrorMode::Keep)
             .await
             .expect("the simulator answers AT");
         for _ in 0..120 {

@@ -22,7 +22,7 @@ use serde_json::json;
 
 use ryz014_core::client::Client;
 use ryz014_core::fota::FotaTracker;
-use ryz014_core::provision::ProvisioningProfile;
+use ryz014_core::provision::{ProvisioningProfile, COIOTE_STANDARD_TOML};
 use ryz014_core::session::{self, MonitorEnd, Until};
 use ryz014_core::timer::{FuturesTimer, Sleep, Timer};
 use ryz014_serial::inventory::Inventory;
@@ -59,9 +59,8 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The profile the demo provisions with (the repository's default Coiote profile).
-const PROFILE: &str = include_str!("../../../../profiles/coiote-standard.toml");
-/// Where that profile lives in the repository.
+/// Where the profile the demo provisions with (the core's [`COIOTE_STANDARD_TOML`]) lives in the
+/// repository.
 const PROFILE_PATH: &str = "profiles/coiote-standard.toml";
 /// The firmware the simulated server offers.
 const NEW_FIRMWARE: &str = "5.4.1.1-57830";
@@ -180,7 +179,7 @@ fn stage(out: &Out, n: u8, name: &str, title: &str) -> Result<(), CliError> {
 /// Runs `demo`.
 pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
     let start = Instant::now();
-    let profile = ProvisioningProfile::from_toml_str(PROFILE).map_err(|e| {
+    let profile = ProvisioningProfile::from_toml_str(COIOTE_STANDARD_TOML).map_err(|e| {
         CliError::new(
             Exit::Failed,
             format!("the built-in profile is invalid: {e}"),

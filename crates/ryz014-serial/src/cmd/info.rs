@@ -167,10 +167,8 @@ pub fn render(info: DeviceInfo, path: &str, out: &Out) -> Result<(), CliError> {
             "no status: AT+SQNDMST answered ERROR (the modem is not attached, or its LwM2M client is not enabled)",
         )?,
     }
-    for e in &info.errors {
-        if !e.contains("SQNDMST") {
-            out.debug(1, &format!("could not read: {e}"));
-        }
+    for e in info.other_errors() {
+        out.debug(1, &format!("could not read: {e}"));
     }
     Ok(())
 }

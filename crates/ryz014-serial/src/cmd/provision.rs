@@ -79,7 +79,8 @@ impl ProvisionArgs {
     }
 }
 
-/// Reads and validates a profile: TOML, or JSON for a `.json` file. A bad profile is exit 2 with
+/// Reads and validates a profile ([`ProvisioningProfile::from_text`]: JSON for a `.json` file,
+/// else TOML). A bad profile is exit 2 with
 /// the key, the value and the allowed range.
 fn load_profile(path: &Path) -> Result<ProvisioningProfile, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -88,15 +89,9 @@ fn load_profile(path: &Path) -> Result<ProvisioningProfile, CliError> {
             format!("cannot read the profile {}: {e}", path.display()),
         )
     })?;
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let profile = if is_json {
-        ProvisioningProfile::from_json_str(&text)
-    } else {
-        ProvisioningProfile::from_toml_str(&text)
-    };
-    profile.map_err(|e| CliError::new(Exit::Usage, format!("profile {}: {e}", path.display())))
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    ProvisioningProfile::from_text(&name, &text)
+        .map_err(|e| CliError::new(Exit::Usage, format!("profile {}: {e}", path.display())))
 }
 
 fn provision_port(

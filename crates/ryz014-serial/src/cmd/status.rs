@@ -4,9 +4,8 @@ use clap::Args;
 use futures::io::{AsyncRead, AsyncWrite};
 use serde_json::json;
 
-use ryz014_core::client::{Client, ClientError};
+use ryz014_core::client::{describe_final, Client, ClientError};
 use ryz014_core::command::ServerRole;
-use ryz014_core::message::{ErrorCode, FinalResult};
 use ryz014_core::registration::RegistrationStatus;
 use ryz014_core::session::{self, FailureKind};
 
@@ -89,21 +88,11 @@ pub fn render(status: &RegistrationStatus, path: &str, out: &Out) -> Result<(), 
     Ok(())
 }
 
+/// The modem's answer to a refused command, as it wrote it (the core's [`describe_final`]).
 fn refused_answer(kind: &FailureKind) -> String {
     match kind {
-        FailureKind::Client(ClientError::Refused { result, .. }) => match result {
-            FinalResult::CmeError(c) => format!("+CME ERROR: {}", code(c)),
-            FinalResult::CmsError(c) => format!("+CMS ERROR: {}", code(c)),
-            _ => "ERROR".into(),
-        },
+        FailureKind::Client(ClientError::Refused { result, .. }) => describe_final(result),
         _ => "ERROR".into(),
-    }
-}
-
-fn code(c: &ErrorCode) -> String {
-    match c {
-        ErrorCode::Number(n) => n.to_string(),
-        ErrorCode::Text(t) => t.clone(),
     }
 }
 
@@ -111,6 +100,7 @@ fn code(c: &ErrorCode) -> String {
 mod tests {
     use super::*;
     use crate::testkit::{assert_no_secret, provisioned_sim, registered_sim, Captured};
+    use ryz014_core::session::ErrorMode;
 
     /// The status of the provisioned simulator once it has registered.
     fn registered() -> RegistrationStatus {
@@ -139,7 +129,7 @@ mod tests {
     fn a_refused_status_names_the_answer() {
         let (mut client, _handle) = provisioned_sim();
         let e = futures::executor::block_on(async {
-            crate::context::sync(&mut client, "waking the modem with AT")
+            crate::context::greet(&mut client, "waking the modem with AT", ErrorMode::Keep)
                 .await
                 .expect("the simulator answers AT");
             read(&mut client).await

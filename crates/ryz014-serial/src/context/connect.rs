@@ -2,11 +2,9 @@
 //! the baud rate when asked), build the core's client on it, install the `-vv` wire log, and get
 //! in step with the modem.
 
-use std::time::Duration;
-
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
 use ryz014_core::client::{Client, WireEvent};
-use ryz014_core::command::Command;
+use ryz014_core::session::{self, ConnectError, ErrorMode, SyncBudget};
 use ryz014_core::timer::FuturesTimer;
 use ryz014_serial::ports::{choose_port, ChooseError};
 use ryz014_serial::transport::{open, SerialConfig, SerialTransport};
@@ -18,17 +16,16 @@ use super::out::Out;
 /// The core's client on a native serial port.
 pub type SerialClient = Client<ReadHalf<SerialTransport>, WriteHalf<SerialTransport>>;
 
-/// How long each `AT` of the handshake waits for `OK`.
-pub const SYNC_EACH: Duration = Duration::from_millis(700);
-/// How many `AT` the handshake sends at most.
-pub const SYNC_TRIES: u32 = 5;
+/// How hard the CLI tries to get an `OK` to `AT` once a port is open (the port itself probes the
+/// baud rate): the core's [`SyncBudget::cli`].
+pub const BUDGET: SyncBudget = SyncBudget::cli();
 
 /// What [`connect`] does once the port is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handshake {
     /// Nothing: the command talks to the modem itself.
     None,
-    /// `AT` until `OK` ([`SYNC_TRIES`] tries, [`SYNC_EACH`] each).
+    /// `AT` until `OK` (within [`BUDGET`]), the modem's error mode kept.
     Sync,
     /// `AT` until `OK`, then ask for numeric `+CME ERROR: <n>` answers (`AT+CMEE=1`), so that a
     /// refusal names its cause (best effort: only a closed port stops there).
@@ -69,44 +66,32 @@ pub fn connect(
     if wire_log {
         log_wire(&mut client, out, &path);
     }
-    if handshake != Handshake::None {
-        futures::executor::block_on(async {
-            sync(&mut client, "waking the modem with AT").await?;
-            if handshake == Handshake::SyncNumericErrors {
-                numeric_errors(&mut client).await?;
-            }
-            Ok::<(), CliError>(())
-        })?;
-    }
+    let errors = match handshake {
+        Handshake::None => return Ok((client, path)),
+        Handshake::Sync => ErrorMode::Keep,
+        Handshake::SyncNumericErrors => ErrorMode::NumericBestEffort,
+    };
+    futures::executor::block_on(greet(&mut client, "waking the modem with AT", errors))?;
     Ok((client, path))
 }
 
-/// Gets in step with the modem: `AT` until `OK`; a failure names `step`.
-pub async fn sync<R, W>(client: &mut Client<R, W>, step: &str) -> Result<(), CliError>
+/// Gets in step with the modem through the core's [`session::connect`] ([`BUDGET`]), then sets
+/// the `errors` mode; a failure to answer `AT` names `step`.
+pub async fn greet<R, W>(
+    client: &mut Client<R, W>,
+    step: &str,
+    errors: ErrorMode,
+) -> Result<(), CliError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    client
-        .sync(SYNC_TRIES, SYNC_EACH)
+    session::connect(client, BUDGET, errors)
         .await
-        .map_err(|e| client_error(step, &e))
-}
-
-/// Asks for numeric `+CME ERROR: <n>` answers (`AT+CMEE=1`). Best effort: only a closed port
-/// stops here.
-async fn numeric_errors<R, W>(client: &mut Client<R, W>) -> Result<(), CliError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let Ok(cmd) = Command::cmee(1) else {
-        return Ok(());
-    };
-    match client.execute(&cmd).await {
-        Err(e) if e.is_fatal() => Err(client_error("asking for numeric errors (AT+CMEE=1)", &e)),
-        _ => Ok(()),
-    }
+        .map_err(|e| match e {
+            ConnectError::NoAnswer(e) => client_error(step, &e),
+            ConnectError::ErrorMode(e) => client_error("asking for numeric errors (AT+CMEE=1)", &e),
+        })
 }
 
 /// A port's name without `/dev/`, for tags and the wire log.

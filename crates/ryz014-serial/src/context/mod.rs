@@ -9,7 +9,7 @@ pub mod error;
 pub mod options;
 pub mod out;
 
-pub use connect::{connect, log_wire, pick_port, short_port, sync, Handshake, SerialClient};
+pub use connect::{connect, greet, log_wire, pick_port, short_port, Handshake, SerialClient};
 pub use error::{client_error, session_error, CliError, Exit};
 pub use options::{InventoryArg, PortArgs};
 pub use out::Out;

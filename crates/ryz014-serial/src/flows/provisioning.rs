@@ -18,10 +18,10 @@ use ryz014_core::describe::explain;
 use ryz014_core::imei::Imei;
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
-use ryz014_core::session::{self, ProvisionEvent, SessionError};
+use ryz014_core::session::{self, ErrorMode, ProvisionEvent, SessionError};
 use ryz014_serial::inventory::{Inventory, NewRecord, Record, RecordId, State};
 
-use crate::context::{session_error, short_port, sync, CliError, Exit, Out};
+use crate::context::{greet, session_error, short_port, CliError, Exit, Out};
 
 /// Reads the IMEI (`AT+CGSN`) and checks it (15 digits, Luhn), skipping line noise; see
 /// [`session::read_imei`].
@@ -365,7 +365,12 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    sync(client, "waking the modem with AT (no OK to `AT`)").await?;
+    greet(
+        client,
+        "waking the modem with AT (no OK to `AT`)",
+        ErrorMode::Keep,
+    )
+    .await?;
     // No AT+CMEE=1 here: session::provision reads the modem's own mode first and puts it back.
     let imei = read_imei(client).await?;
     result.imei = Some(imei.as_str().to_string());
