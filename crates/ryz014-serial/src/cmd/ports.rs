@@ -74,3 +74,60 @@ fn likelihood_word(l: Likelihood) -> &'static str {
         Likelihood::Unlikely => "unlikely",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Captured;
+    use ryz014_serial::ports::{PortInfo, PortKind, UsbDetails};
+
+    /// A modem on USB (its descriptor names Sequans), a USB-UART bridge and a board UART.
+    fn bench() -> Vec<PortInfo> {
+        let usb = |vid, pid, manufacturer: &str, product: &str| UsbDetails {
+            vid,
+            pid,
+            serial_number: None,
+            manufacturer: Some(manufacturer.into()),
+            product: Some(product.into()),
+            interface: Some(0),
+        };
+        vec![
+            PortInfo {
+                path: "/dev/ttyUSB1".into(),
+                kind: PortKind::Usb,
+                usb: Some(usb(0x0403, 0x6001, "FTDI", "FT232R USB UART")),
+            },
+            PortInfo {
+                path: "/dev/ttyACM0".into(),
+                kind: PortKind::Usb,
+                usb: Some(usb(0x258d, 0x2000, "Sequans Communications", "Monarch")),
+            },
+            PortInfo {
+                path: "/dev/ttyAMA0".into(),
+                kind: PortKind::Unknown,
+                usb: None,
+            },
+        ]
+    }
+
+    fn rendered(list: &[PortInfo], json: bool) -> String {
+        let (out, stdout, _) = Captured::out(json, 0);
+        render(&ports::rank_ports(list), ports::auto_select(list), &out).expect("rendered");
+        stdout.text()
+    }
+
+    #[test]
+    fn ports_in_words() {
+        insta::assert_snapshot!(rendered(&bench(), false));
+    }
+
+    #[test]
+    fn ports_in_json() {
+        insta::assert_snapshot!(rendered(&bench(), true));
+    }
+
+    #[test]
+    fn no_ports_in_words() {
+        insta::assert_snapshot!(rendered(&[], false));
+    }
+}
