@@ -304,7 +304,7 @@ else
   echo "ryz014-web: not present yet (no wasm32 clippy for it)"
 fi
 
-step "2c cargo +$MSRV check --locked (MSRV; workspace; core and web on wasm32)"
+step "2c cargo +$MSRV check --locked (MSRV; native and wasm32)"
 # The oldest Rust the workspace builds with: rust-version in Cargo.toml, which must be at least
 # the highest rust-version among the locked dependencies (rusqlite 0.43 asks for 1.89).
 run cargo "+$MSRV" check --locked --workspace --all-targets
