@@ -8,11 +8,14 @@
 # every install step is skipped when the tool is already present at the right version.
 #
 # Steps (each prints its duration; the summary lists them all):
-#   1. installs: rustfmt/clippy, the wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
-#      Debian's chromium + chromium-driver, ser2net (the network bridge of the serial crate's
-#      tests), and, for the web page, trunk 0.21.14, binaryen's wasm-opt (npm binaryen@132, in
-#      target/tools) and playwright-core (npm ci in tests/browser)
-#   2. cargo fmt --check; cargo clippy -D warnings (native workspace; core and web on wasm32)
+#   1. installs: rustfmt/clippy, the wasm32 target, the MSRV toolchain (the workspace's
+#      rust-version, with its wasm32 target), wasm-bindgen-cli at the Cargo.lock version,
+#      cargo-deny 0.20.2, Debian's chromium + chromium-driver, ser2net (the network bridge of the
+#      serial crate's tests), and, for the web page, trunk 0.21.14, binaryen's wasm-opt (npm
+#      binaryen@132, in target/tools) and playwright-core (npm ci in tests/browser)
+#   2. cargo fmt --check; cargo clippy -D warnings (native workspace; core and web on wasm32);
+#      cargo +<MSRV> check --locked (native workspace; core and web on wasm32); cargo deny
+#      (licenses and duplicate versions, deny.toml; offline: no advisory database here)
 #   3. cargo test --workspace (native; includes the CLI end-to-end tests against ryz014-sim on
 #      pseudo-terminals, crates/ryz014-serial/tests)
 #   4. the core's (and the web crate's) tests compiled to wasm32, in headless Chromium
@@ -33,6 +36,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
 
 TRUNK_VERSION=0.21.14 # Trunk 0.22 needs a newer rustc than ours.
+CARGO_DENY_VERSION=0.20.2 # needs rustc 1.88 or newer to build
 BINARYEN_VERSION=132  # npm `binaryen@132`: wasm-opt for `trunk build --release` (Trunk.toml pins version_132).
 TOOLS_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/tools" # npm-installed tools (git-ignored)
 LOG_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/test-all"
@@ -217,6 +221,23 @@ export CHROMEDRIVER
 # (Debian's chromium wrapper prints a harmless "[: ... unexpected operator" on some machines.)
 echo "browser: $(chromium --version 2>/dev/null) / driver: $("$CHROMEDRIVER" --version | cut -d' ' -f1-2)"
 
+# The MSRV: `rust-version` of [workspace.package] in Cargo.toml (every crate inherits it), as a
+# rustup toolchain name with its patch number ("1.89" -> "1.89.0", so that a toolchain installed
+# as 1.89.0 counts as present). Minimal profile: `cargo check` needs neither clippy nor rustfmt.
+MSRV=$(awk '/^\[/ { section = $0 } section == "[workspace.package]" && /^rust-version *=/ { gsub(/^rust-version *= *"|"$/, ""); print; exit }' Cargo.toml)
+[ -n "$MSRV" ] || die "no rust-version in [workspace.package] of Cargo.toml"
+[[ "$MSRV" =~ ^[0-9]+\.[0-9]+$ ]] && MSRV="$MSRV.0"
+if rustup toolchain list | grep -q "^$MSRV-"; then
+  echo "Rust $MSRV (MSRV): present"
+else
+  run rustup toolchain install "$MSRV" --profile minimal
+fi
+if rustup target list --installed --toolchain "$MSRV" | grep -qx wasm32-unknown-unknown; then
+  echo "wasm32-unknown-unknown target for Rust $MSRV: present"
+else
+  run rustup target add --toolchain "$MSRV" wasm32-unknown-unknown
+fi
+
 WASM_BINDGEN_VERSION=$(lock_version wasm-bindgen)
 [ -n "$WASM_BINDGEN_VERSION" ] || die "no wasm-bindgen entry in Cargo.lock"
 have_wb=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
@@ -227,6 +248,13 @@ else
   echo "wasm-bindgen-cli: have '${have_wb:-none}', Cargo.lock wants $WASM_BINDGEN_VERSION (takes a few minutes)"
   # Not --locked: the CLI's own lock file needs a newer rustc than ours.
   run cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" = "$CARGO_DENY_VERSION" ]; then
+  echo "cargo-deny $CARGO_DENY_VERSION: present"
+else
+  echo "cargo-deny: installing $CARGO_DENY_VERSION (takes several minutes)"
+  run cargo install --locked --force cargo-deny --version "$CARGO_DENY_VERSION"
 fi
 
 if [ "$WEB_CRATE" = 1 ]; then
@@ -275,6 +303,24 @@ if has_package ryz014-web; then
 else
   echo "ryz014-web: not present yet (no wasm32 clippy for it)"
 fi
+
+step "2c cargo +$MSRV check --locked (MSRV; native and wasm32)"
+# The oldest Rust the workspace builds with: rust-version in Cargo.toml, which must be at least
+# the highest rust-version among the locked dependencies (rusqlite 0.43 asks for 1.89).
+run cargo "+$MSRV" check --locked --workspace --all-targets
+# On wasm32 the flags come from .cargo/config.toml ([target.wasm32-unknown-unknown] rustflags,
+# `--cfg=web_sys_unstable_apis`), as for the clippy and test runs of this script.
+run cargo "+$MSRV" check --locked -p ryz014-core --target wasm32-unknown-unknown --lib --tests --all-features
+if has_package ryz014-web; then
+  run cargo "+$MSRV" check --locked -p ryz014-web --target wasm32-unknown-unknown --all-targets
+else
+  echo "ryz014-web: not present yet (no wasm32 MSRV check for it)"
+fi
+
+step "2d cargo deny check licenses bans (deny.toml)"
+# Offline: the advisory database cannot be fetched here, so only the licenses and the banned
+# (duplicate) versions are checked, against the crates Cargo.lock names.
+run cargo deny --locked --offline check licenses bans
 
 # ---------------------------------------------------------------------------------------------
 step "3  cargo test --workspace (native, with the CLI end-to-end tests)"

@@ -7,23 +7,24 @@ use std::fmt::Write as _;
 
 use ryz014_core::client::WireEvent;
 use ryz014_core::describe::{decode_record, explain};
+use ryz014_core::export::{self, ExportRecord, LineEnding};
 use ryz014_core::parse::parse_line;
-use ryz014_core::provision::{
-    allowed_for, BootstrapSection, FactorySection, FotaSection, ModemSection, ProfileError,
-    ProvisioningProfile, PskSection,
-};
+use ryz014_core::provision::{allowed_for, ProfileError, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::redact::redact_line;
+use ryz014_core::session::BAUD_ORDER;
 
 /// The page's title.
 pub const TITLE: &str = "RYZ014 provisioning and FOTA monitor";
 
-/// The header of the Coiote device-import CSV (the CLI's `coiote-csv` export writes the same).
-pub const COIOTE_CSV_HEADER: &str = "endpointName,dtlsIdentity,dtlsPskHex";
+/// The header of the Coiote device-import CSV (the core's: the CLI's `coiote-csv` export writes
+/// the same).
+pub use ryz014_core::export::COIOTE_CSV_HEADER;
 
-/// The baud rates offered, the default first (at-interface.md: Renesas' driver runs the RYZ014
-/// at 921600 baud with CTS; other Monarch drivers use 115200).
-pub const BAUD_RATES: &[u32] = &[921_600, 115_200];
+/// The baud rates offered, the default first: the core's [`BAUD_ORDER`]
+/// (docs/at-interface-decisions.md, baud rate: Renesas' driver runs the RYZ014 at 921600 baud
+/// with CTS; other Monarch drivers use 115200).
+pub const BAUD_RATES: &[u32] = &BAUD_ORDER;
 
 /// The text fields of the provisioning form, one per key of the shared profile format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,36 +159,9 @@ pub struct ProfileForm {
 }
 
 /// The profile the form starts with: the repository's `profiles/coiote-standard.toml` (the
-/// note's §4.3 values for Coiote in "standard" mode).
+/// note's §4.3 values for Coiote in "standard" mode), as the core embeds it.
 pub fn default_profile() -> ProvisioningProfile {
-    ProvisioningProfile {
-        modem: ModemSection {
-            profile: "standard".into(),
-            autoconnect: true,
-            endpoint_name: None,
-        },
-        bootstrap: BootstrapSection {
-            server_id: 100,
-            uri: "coaps://eu.iot.avsystem.cloud:5694".into(),
-            hold_off_s: 60,
-            cid: Some(1),
-        },
-        psk: PskSection {
-            identity: "urn:imei:{imei}".into(),
-            secret: None,
-        },
-        fota: FotaSection {
-            mode: 0,
-            report_state: 2,
-            report_download: 10,
-            timer_s: Some(86_400),
-            download_timeout_s: Some(600),
-            certificate_id: Some(11),
-        },
-        factory: FactorySection {
-            save_restoration_point: true,
-        },
-    }
+    ProvisioningProfile::coiote_standard()
 }
 
 impl Default for ProfileForm {
@@ -415,24 +389,19 @@ impl KeyField {
     }
 }
 
-/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
+/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180): the core's.
+pub use ryz014_core::export::csv_field;
 
 /// The Coiote device-import CSV for one provisioned modem: header, then one row with the
-/// endpoint name, the PSK identity and the key in hex.
+/// endpoint name, the PSK identity and the key in hex (lines ended with `\n`; the core writes
+/// it).
 pub fn coiote_csv(endpoint: &str, identity: &str, secret: &PskSecret) -> String {
-    format!(
-        "{COIOTE_CSV_HEADER}\n{},{},{}\n",
-        csv_field(endpoint),
-        csv_field(identity),
-        csv_field(&secret.expose_hex())
-    )
+    let record = ExportRecord {
+        endpoint,
+        psk_identity: identity,
+        secret,
+    };
+    export::coiote_csv(&[record], LineEnding::Lf)
 }
 
 /// Who a log line comes from.

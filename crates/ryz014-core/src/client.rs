@@ -86,7 +86,10 @@ fn fmt_duration(d: Duration) -> String {
     }
 }
 
-fn describe_final(result: &FinalResult) -> String {
+/// A final result as the modem wrote it: `OK`, `ERROR`, `+CME ERROR: <code>` or
+/// `+CMS ERROR: <code>` (the code as a number or the modem's text). Every error message that
+/// quotes the modem's answer uses it.
+pub fn describe_final(result: &FinalResult) -> String {
     match result {
         FinalResult::Ok => "OK".into(),
         FinalResult::Error => "ERROR".into(),

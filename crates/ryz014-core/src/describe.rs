@@ -17,8 +17,9 @@ use crate::registration::{duration_words, explain_registration, ServerStatus};
 
 use crate::redact::{secret_head, split_fields, unquote};
 
-/// The text of a `+CME ERROR` code: the 3GPP 27.007 codes listed in `sources.md` §3, the
-/// `AT+SQNSUPGRADE` codes 528..=533 and the Sequans codes 540..=543, 589, 591. `None` for others.
+/// The text of a `+CME ERROR` code: the 3GPP 27.007 codes, the `AT+SQNSUPGRADE` codes 528..=533
+/// and the Sequans codes 540..=543, 589, 591 (`docs/at-interface-decisions.md`, "+CME ERROR
+/// texts"). `None` for others.
 pub fn cme_error_text(code: u32) -> Option<&'static str> {
     if let Some(t) = upgrade_error_text(code) {
         return Some(t);

@@ -11,6 +11,7 @@
 pub mod client;
 pub mod command;
 pub mod describe;
+pub mod export;
 pub mod fota;
 pub mod framer;
 pub mod imei;

@@ -90,46 +90,11 @@ fn dmst(role: ServerRole, id: u32, status: &str, timer: i64, update_in: i64) -> 
 }
 
 /// §4.5.2, from `ATI1` to the reconnection, as the modem sends it (the note's OCR errors
-/// `+SONFOTA` corrected to `+SQNFOTA`; lines it wraps joined).
-const NOTE_4_5_2: &str = r#"ATI1
-UE5.4.1.1
-LR5.4.1.1-57857
-OK
-+SQNFOTA: 4
-+SQNFOTA: 3
-+SQNFOTA: "available"
-+SQNFOTA: 4
-+SQNFOTA: 3
-+SQNFOTA: 5
-+SQNFOTA: 5,3,0
-+SQNFOTA: 5,3,10
-+SQNFOTA: 5,3,20
-+SQNFOTA: 5,3,30
-+SQNFOTA: 5,3,40
-+SQNFOTA: 5,3,50
-+SQNFOTA: 5,3,60
-+SQNFOTA: 5,3,70
-+SQNFOTA: 5,3,80
-+SQNFOTA: 5,3,90
-+SQNFOTA: 5,3,100
-+SQNFOTA: "downloaded"
-+SQNFOTA: 6
-+SQNFOTA: 7
-+SQNFOTA: "install"
-+SYSSTART
-+CEREG: 2
-+SQNFOTA: 8
-+SQNFOTA: "installed","5.4.1.1-57830"
-+CEREG: 1,"0002","01A2D002",7"#;
+/// `+SONFOTA` corrected to `+SQNFOTA`; lines it wraps joined): `tests/fixtures/note-4-5-2.txt`.
+const NOTE_4_5_2: &str = include_str!("../../../tests/fixtures/note-4-5-2.txt");
 
-/// §4.7.1, the wrong-image log, without the note's `//` comments.
-const NOTE_4_7_1: &str = r#"+SQNFOTA: "downloaded"
-+SQNFOTA: 6
-+SQNFOTA: 7
-+SQNFOTA: "install"
-+SYSSTART
-+SQNFOTA: 3
-+SQNFOTA: 3,8"#;
+/// §4.7.1, the wrong-image log, without the note's `//` comments: `tests/fixtures/note-4-7-1.txt`.
+const NOTE_4_7_1: &str = include_str!("../../../tests/fixtures/note-4-7-1.txt");
 
 fn parse_all(text: &str) -> Vec<Message> {
     text.lines().map(parse_line).collect()

@@ -221,43 +221,15 @@ fn s4_3_3_register_the_device() {
 
 // ----- §4.5.2 Detailed FOTA procedure -----------------------------------------------------
 
-/// The lines of the §4.5.2 table, as the note prints them (table cells joined into lines).
-const S4_5_2_NOTE: &[&str] = &[
-    r#"AT+SQNFOTACFG="standard",0,2,10,60,,60"#,
-    "OK",
-    "ATI1",
-    "UE5.4.1.1",
-    "LR5.4.1.1-57857",
-    "OK",
-    "+SQNFOTA: 4",
-    "+SQNFOTA: 3",
-    r#"+SQNFOTA: "available""#,
-    "+SQNFOTA: 4",
-    "+SQNFOTA: 3",
-    "+SQNFOTA: 5",
-    "+SQNFOTA: 5,3,0",
-    "+SQNFOTA: 5,3,10",
-    "+SQNFOTA: 5,3,20",
-    "+SQNFOTA: 5,3,30",
-    "+SQNFOTA: 5,3,40",
-    "+SQNFOTA: 5,3,50",
-    "+SQNFOTA: 5,3,60",
-    "+SONFOTA: 5,3,70",
-    "+SONFOTA: 5,3,80",
-    "+SONFOTA: 5,3,90",
-    "+SONFOTA: 5,3,100",
-    r#"+SONFOTA: "downloaded""#,
-    "+SQNFOTA: 6",
-    "+SQNFOTA: 7",
-    r#"+SQNFOTA: "install""#,
-    "+SYSSTART",
-    "+CEREG: 2",
-    "+SQNFOTA: 8",
-    r#"+SQNFOTA: "installed","5.4.1.1-57830""#,
-    r#"+CEREG: 1,"0002","01A2D002",7"#,
-];
+/// The lines of the §4.5.2 table, as the note prints them (table cells joined into lines):
+/// `tests/fixtures/note-4-5-2-as-printed.txt`.
+fn s4_5_2_note() -> Vec<&'static str> {
+    include_str!("../../../tests/fixtures/note-4-5-2-as-printed.txt")
+        .lines()
+        .collect()
+}
 
-/// What each line of [`S4_5_2_NOTE`] means, once its OCR is normalised.
+/// What each line of [`s4_5_2_note`] means, once its OCR is normalised.
 fn s4_5_2_expected() -> Vec<Message> {
     let mut v = vec![
         cmd(r#"AT+SQNFOTACFG="standard",0,2,10,60,,60"#),
@@ -291,15 +263,16 @@ fn s4_5_2_expected() -> Vec<Message> {
 #[test]
 fn s4_5_2_each_line() {
     let want = s4_5_2_expected();
-    assert_eq!(S4_5_2_NOTE.len(), want.len());
-    for (line, want) in S4_5_2_NOTE.iter().zip(&want) {
+    let note = s4_5_2_note();
+    assert_eq!(note.len(), want.len());
+    for (line, want) in note.iter().zip(&want) {
         assert_eq!(&parse_line(&normalise_ocr(line)), want, "line {line:?}");
     }
 }
 
 #[test]
 fn s4_5_2_ocr_forms_are_unknown_until_normalised() {
-    for line in S4_5_2_NOTE.iter().filter(|l| l.starts_with("+SONFOTA")) {
+    for line in s4_5_2_note().iter().filter(|l| l.starts_with("+SONFOTA")) {
         assert_eq!(parse_line(line), unknown(line));
     }
 }
@@ -308,7 +281,7 @@ fn s4_5_2_ocr_forms_are_unknown_until_normalised() {
 /// host typed, every response line is framed `\r\n<line>\r\n`.
 fn s4_5_2_modem_bytes() -> Vec<u8> {
     let mut bytes = Vec::new();
-    for line in S4_5_2_NOTE {
+    for line in s4_5_2_note() {
         let line = normalise_ocr(line);
         if line.starts_with("AT") {
             bytes.extend_from_slice(line.as_bytes());
@@ -325,7 +298,7 @@ fn s4_5_2_modem_bytes() -> Vec<u8> {
 #[test]
 fn s4_5_2_transcript_through_framer_and_parser() {
     let bytes = s4_5_2_modem_bytes();
-    let want_lines: Vec<OwnedFrameEvent> = S4_5_2_NOTE
+    let want_lines: Vec<OwnedFrameEvent> = s4_5_2_note()
         .iter()
         .map(|l| OwnedFrameEvent::Line(normalise_ocr(l)))
         .collect();
@@ -364,15 +337,12 @@ fn s4_5_3_verify() {
 
 #[test]
 fn s4_7_1_wrong_image() {
-    let log = [
-        r#"+SQNFOTA: "downloaded""#,
-        "+SQNFOTA: 6 // The FW is downloaded (software",
-        "+SQNFOTA: 7 // Upgrading (software)",
-        r#"+SQNFOTA: "install""#,
-        "+SYSSTART // Reboot to install FW",
-        "+SQNFOTA: 3 // Idle",
-        "+SQNFOTA: 3,8 // Idle, installation failure",
-    ];
+    // The log as the note prints it (`tests/fixtures/note-4-7-1-as-printed.txt`), without the
+    // line its first comment wraps onto (`package)`): every modem line starts with `+`.
+    let log: Vec<&str> = include_str!("../../../tests/fixtures/note-4-7-1-as-printed.txt")
+        .lines()
+        .filter(|l| l.starts_with('+'))
+        .collect();
     let want = [
         fota_kw(FotaKeyword::Downloaded, None),
         fota(6, None, None),

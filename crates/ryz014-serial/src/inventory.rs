@@ -30,6 +30,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use ryz014_core::export::{coiote_csv, coiote_json, ExportRecord, LineEnding};
 use ryz014_core::imei::Imei;
 use ryz014_core::psk::PskSecret;
 use serde::Serialize;
@@ -37,9 +38,8 @@ use serde::Serialize;
 /// The schema version this code writes (SQLite `user_version`).
 pub const SCHEMA_VERSION: i64 = 2;
 
-/// The header line of the `coiote-csv` export (mirrors the names of Coiote's REST API until the
-/// CSV import's own headers are confirmed).
-pub const COIOTE_CSV_HEADER: &str = "endpointName,dtlsIdentity,dtlsPskHex";
+/// The header line of the `coiote-csv` export (the core's, which the web page writes too).
+pub use ryz014_core::export::COIOTE_CSV_HEADER;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE devices (
@@ -889,27 +889,19 @@ impl Inventory {
             path: PathBuf::from("(export output)"),
             source,
         };
-        match format {
-            ExportFormat::CoioteCsv => {
-                let mut text = String::from(COIOTE_CSV_HEADER);
-                text.push_str("\r\n");
-                for r in &records {
-                    text.push_str(&format!(
-                        "{},{},{}\r\n",
-                        csv_field(&r.endpoint),
-                        csv_field(&r.psk_identity),
-                        csv_field(&r.secret.expose_hex())
-                    ));
-                }
-                out.write_all(text.as_bytes()).map_err(io_err)?;
-            }
-            ExportFormat::Json => {
-                let devices: Vec<CoioteDevice<'_>> =
-                    records.iter().map(CoioteDevice::from).collect();
-                serde_json::to_writer_pretty(&mut *out, &devices)?;
-                out.write_all(b"\n").map_err(io_err)?;
-            }
-        }
+        let rows: Vec<ExportRecord<'_>> = records
+            .iter()
+            .map(|r| ExportRecord {
+                endpoint: &r.endpoint,
+                psk_identity: &r.psk_identity,
+                secret: &r.secret,
+            })
+            .collect();
+        let text = match format {
+            ExportFormat::CoioteCsv => coiote_csv(&rows, LineEnding::Crlf),
+            ExportFormat::Json => coiote_json(&rows)?,
+        };
+        out.write_all(text.as_bytes()).map_err(io_err)?;
         out.flush().map_err(io_err)?;
         Ok(records.len())
     }
@@ -1005,55 +997,6 @@ impl Inventory {
             let _ = fs::remove_file(&tmp);
         }
         result
-    }
-}
-
-/// One device in Coiote's REST API shape.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CoioteDevice<'a> {
-    connector_type: &'static str,
-    properties: CoioteProperties<'a>,
-    security_mode: &'static str,
-    dtls_identity: &'a str,
-    dtls_psk: CoiotePsk,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CoioteProperties<'a> {
-    endpoint_name: &'a str,
-}
-
-#[derive(Serialize)]
-struct CoiotePsk {
-    /// The whole secret: an export is the one place it is written out.
-    #[serde(rename = "HexadecimalPsk")]
-    hexadecimal_psk: String,
-}
-
-impl<'a> From<&'a Record> for CoioteDevice<'a> {
-    fn from(r: &'a Record) -> Self {
-        CoioteDevice {
-            connector_type: "bootstrap",
-            properties: CoioteProperties {
-                endpoint_name: &r.endpoint,
-            },
-            security_mode: "psk",
-            dtls_identity: &r.psk_identity,
-            dtls_psk: CoiotePsk {
-                hexadecimal_psk: r.secret.expose_hex(),
-            },
-        }
-    }
-}
-
-/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 
@@ -1345,6 +1288,8 @@ fn restrict_permissions(path: &Path) -> Result<(), InventoryError> {
 
 #[cfg(test)]
 mod tests {
+    use ryz014_core::export::csv_field;
+
     use super::*;
 
     #[test]

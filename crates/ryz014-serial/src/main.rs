@@ -3,6 +3,10 @@
 
 mod cli;
 mod cmd;
+mod context;
+mod flows;
+#[cfg(test)]
+mod testkit;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,19 +25,16 @@ fn main() -> ExitCode {
             }
             if std::env::args_os().any(|a| a == "--json") {
                 let message = e.render().to_string();
-                let line = json!({"event": "error", "exit_code": cli::Exit::Usage as u8, "message": message.trim_end()});
+                let line = json!({"event": "error", "exit_code": context::Exit::Usage as u8, "message": message.trim_end()});
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
             } else {
                 let _ = e.print();
             }
-            return ExitCode::from(cli::Exit::Usage as u8);
+            return ExitCode::from(context::Exit::Usage as u8);
         }
     };
-    let out = cli::Out {
-        json: cli.json,
-        verbose: cli.verbose,
-    };
-    match cli::run(cli, &out) {
+    let out = context::Out::stdio(cli.global.json, cli.global.verbose);
+    match cli::run(&cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             out.error(&e);

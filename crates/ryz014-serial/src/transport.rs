@@ -22,14 +22,10 @@ use std::time::{Duration, Instant};
 use futures::io::{AsyncRead, AsyncWrite};
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
 
+use ryz014_core::session::BAUD_ORDER;
+
 use crate::net::{self, Address, AddressError, PortSettings, Rfc2217Error};
 
-/// The baud rate tried first: Renesas' own driver runs the RYZ014 at 921600 baud.
-pub const DEFAULT_BAUD: u32 = 921_600;
-/// The baud rate tried when the modem does not answer at [`DEFAULT_BAUD`] (other Monarch drivers).
-pub const FALLBACK_BAUD: u32 = 115_200;
-/// The baud rates tried, in order, when the rate is [`Baud::Auto`].
-pub const PROBE_BAUDS: [u32; 2] = [DEFAULT_BAUD, FALLBACK_BAUD];
 /// The lowest baud rate accepted.
 pub const MIN_BAUD: u32 = 1_200;
 /// The highest baud rate accepted.
@@ -49,7 +45,7 @@ const PROBES_PER_BAUD: usize = 2;
 /// Which baud rate to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Baud {
-    /// Probe with `AT`: first [`DEFAULT_BAUD`], then [`FALLBACK_BAUD`].
+    /// Probe with `AT` at each rate of the core's [`BAUD_ORDER`] (921600, then 115200).
     Auto,
     /// Use this rate without probing.
     Fixed(u32),
@@ -157,7 +153,7 @@ fn join_rates(rates: &[u32]) -> String {
 /// `rfc2217://HOST:PORT`), probes the baud rate when asked, and starts the transport.
 pub fn open(config: &SerialConfig) -> Result<SerialTransport, TransportError> {
     let first = match config.baud {
-        Baud::Auto => DEFAULT_BAUD,
+        Baud::Auto => BAUD_ORDER[0],
         Baud::Fixed(b) if (MIN_BAUD..=MAX_BAUD).contains(&b) => b,
         Baud::Fixed(b) => return Err(TransportError::BadBaud { baud: b }),
     };
@@ -199,7 +195,7 @@ fn open_device(config: &SerialConfig, first: u32) -> Result<SerialTransport, Tra
     SerialTransport::from_port(port, baud).map_err(open_err)
 }
 
-/// With [`Baud::Auto`], tries each rate of [`PROBE_BAUDS`] with `try_rate` (which sets the rate and
+/// With [`Baud::Auto`], tries each rate of the core's [`BAUD_ORDER`] with `try_rate` (which sets the rate and
 /// probes) until one answers; with a fixed rate, returns it untried.
 fn probe_rates(
     config: &SerialConfig,
@@ -209,7 +205,7 @@ fn probe_rates(
         return Ok(b);
     }
     let mut tried = Vec::new();
-    for rate in PROBE_BAUDS {
+    for rate in BAUD_ORDER {
         tried.push(rate);
         if try_rate(rate)? {
             return Ok(rate);

@@ -18,83 +18,23 @@ use serde_json::Value;
 const SECRET: &str = "8749a3f2c1d0e5b6a7980123456789abcdef0123456789abcdef0123456789ab";
 
 /// §4.3.1.2 Device configuration, as the modem sends it (echo on): the note's PSK replaced by
-/// a full-length one.
+/// a full-length one (`{SECRET}` in `tests/fixtures/note-4-3-1-2-device-configuration.wire.txt`).
 fn section_4_3_1_2() -> String {
-    [
-        "AT+SQNCTM?\r\r\n+SQNCTM: standard\r\n\r\nOK\r\n",
-        "AT+SQNAUTOCONNECT=1\r\r\nOK\r\n",
-        "AT+CFUN=5\r\r\nOK\r\n",
-        "AT+SQNDMCFG=\"standard\",\"service\",1\r\r\nOK\r\n",
-        "AT+SQNDMCFG=\"standard\",\"server\",100,\"60\",\"coaps://eu.iot.avsystem.cloud:5694\",\"1\",\"bs\"\r\r\nOK\r\n",
-        &format!("AT+SQNDMCFG=\"standard\",\"psk\",100,\"urn:imei:015770000031766\",\"{SECRET}\"\r\r\nOK\r\n"),
-        "AT^RESET\r\r\nOK\r\n\r\n+SHUTDOWN\r\n\r\n+SYSSTART\r\n",
-        "AT+CGSN\r\r\n015770000031766\r\n\r\nOK\r\n",
-    ]
-    .concat()
+    include_str!("../../../tests/fixtures/note-4-3-1-2-device-configuration.wire.txt")
+        .replace("{SECRET}", SECRET)
 }
 
-/// §4.3.3 Register the device.
-const SECTION_4_3_3: &str = "AT+SQNFOTACFG=\"standard\",0,2,10,60,,60\r\r\nOK\r\n\
-AT+CFUN=1,1\r\r\nOK\r\n\r\n+SHUTDOWN\r\n\r\n+SYSSTART\r\n\r\n+CEREG: 2\r\n\
-\r\n+CEREG: 1,\"0002\",\"01A2D002\",7\r\n\r\n+SQNFOTA: 1\r\n\r\n+SQNFOTA: 2\r\n\r\n+SQNFOTA: 3\r\n";
+/// §4.3.3 Register the device, as the modem sends it (echo on, `\r\n` framing).
+const SECTION_4_3_3: &str = include_str!("../../../tests/fixtures/note-4-3-3-register.wire.txt");
 
 /// §4.5.2 Detailed FOTA procedure, one line per line as a capture tool saves it.
-const SECTION_4_5_2: &str = "ATI1
-UE5.4.1.1
-LR5.4.1.1-57857
-OK
-+SQNFOTA: 4
-+SQNFOTA: 3
-+SQNFOTA: \"available\"
-+SQNFOTA: 4
-+SQNFOTA: 3
-+SQNFOTA: 5
-+SQNFOTA: 5,3,0
-+SQNFOTA: 5,3,10
-+SQNFOTA: 5,3,20
-+SQNFOTA: 5,3,30
-+SQNFOTA: 5,3,40
-+SQNFOTA: 5,3,50
-+SQNFOTA: 5,3,60
-+SQNFOTA: 5,3,70
-+SQNFOTA: 5,3,80
-+SQNFOTA: 5,3,90
-+SQNFOTA: 5,3,100
-+SQNFOTA: \"downloaded\"
-+SQNFOTA: 6
-+SQNFOTA: 7
-+SQNFOTA: \"install\"
-+SYSSTART
-+CEREG: 2
-+SQNFOTA: 8
-+SQNFOTA: \"installed\",\"5.4.1.1-57830\"
-+CEREG: 1,\"0002\",\"01A2D002\",7
-";
+const SECTION_4_5_2: &str = include_str!("../../../tests/fixtures/note-4-5-2.txt");
 
 /// §4.7.1 Wrong FOTA image, exactly as the note prints it (comments and a wrapped comment).
-const SECTION_4_7_1: &str = "+SQNFOTA: \"downloaded\"
-+SQNFOTA: 6 // The FW is downloaded (software
-package)
-+SQNFOTA: 7 // Upgrading (software)
-+SQNFOTA: \"install\"
-+SYSSTART // Reboot to install FW
-+SQNFOTA: 3 // Idle
-+SQNFOTA: 3,8 // Idle, installation failure
-";
+const SECTION_4_7_1: &str = include_str!("../../../tests/fixtures/note-4-7-1-as-printed.txt");
 
 /// §6.3.3 Examples of AT+SQNDMST (the first and the last).
-const SECTION_6_3_3: &str = "AT+SQNDMST
-+SQNDMST: \"bs\",100,\"BS_HOLD_OFF\",10,7
-+SQNDMST: \"dm\",101,\"DEREGISTERED\",86400,86397
-
-OK
-AT+SQNDMST
-+SQNDMST: \"bs\",100,\"BS_FINISHED\",10,-1
-+SQNDMST: \"dm\",102,\"REGISTERED\",2592000,2587603
-+SQNDMST: \"dm\",101,\"REGISTERED\",86400,81965
-
-OK
-";
+const SECTION_6_3_3: &str = include_str!("../../../tests/fixtures/note-6-3-3-first-and-last.txt");
 
 fn write_log(bytes: &[u8]) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();

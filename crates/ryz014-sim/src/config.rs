@@ -1,5 +1,6 @@
 //! The simulator's configuration: identity, power-up defaults (the unconfirmed facts of
-//! sources.md are here, so tests can choose), delays, the download rate, faults and the server.
+//! `docs/at-interface-decisions.md`, "The simulator's power-up defaults", are here, so tests can
+//! choose), delays, the download rate, faults and the server.
 
 use std::time::Duration;
 

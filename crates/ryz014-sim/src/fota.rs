@@ -1,5 +1,5 @@
 //! The FOTA client (note §4.3.3, §4.5.2, §4.7.1, §6.1) and the device-initiated upgrade
-//! `AT+SQNSUPGRADE` (note §5, sources.md §2).
+//! `AT+SQNSUPGRADE` (note §5; `docs/at-interface-decisions.md`, "Device-initiated upgrade").
 //!
 //! FOTA: after attach the client reports `+SQNFOTA: 1` (onboarding); once a DM server
 //! registration succeeds, `2` then `3` (idle) and the FOTA timer starts (the configured timer,

@@ -125,7 +125,8 @@ pub(crate) mod cme {
 }
 
 /// The verbose text of a `+CME ERROR` code (`AT+CMEE=2`). 528..533 are the Monarch 2 upgrade
-/// codes (sources.md §2); their wording here is the simulator's.
+/// codes (`docs/at-interface-decisions.md`, "Device-initiated upgrade"); their wording here is the
+/// simulator's.
 pub fn cme_text(code: u16) -> &'static str {
     match code {
         0 => "phone failure",

@@ -2,9 +2,10 @@
 //! uses, built byte-exact to its examples ([`Command::to_wire`]) and parsed back from text
 //! ([`Command::parse`]).
 //!
-//! Parameter ranges are the note's §6 (see `at-interface.md`); where the note contradicts itself
-//! the team's decisions apply (certificate id 11..19, PSK identity of printable ASCII without `"`
-//! or `,`). A PSK secret never shows in `Display`, `Debug` or errors beyond its first 4 hex digits.
+//! Parameter ranges are the note's §6; where the note contradicts itself the team's decisions
+//! apply (certificate id 11..19, PSK identity of printable ASCII without `"` or `,`): see
+//! `docs/at-interface-decisions.md`, "Parameter ranges and where the note contradicts itself". A
+//! PSK secret never shows in `Display`, `Debug` or errors beyond its first 4 hex digits.
 //!
 //! The parts: the command and its builders here; each command's facts (name, answer prefix,
 //! timeout, reboot, secret) in one place in `spec`; the wire form in `encode`; parsing in

@@ -1,6 +1,6 @@
 //! The validated parameter types: texts with their length and character rules, numbers with their
-//! ranges (the note's §6, see `at-interface.md`), and the enumerated values of `AT+CMEE`,
-//! `AT+CFUN` and `AT+SQNSUPGRADE`.
+//! ranges (the note's §6, see `docs/at-interface-decisions.md`, "Parameter ranges"), and the
+//! enumerated values of `AT+CMEE`, `AT+CFUN` and `AT+SQNSUPGRADE`.
 
 use std::fmt;
 
@@ -326,7 +326,8 @@ impl CfunLevel {
 }
 
 /// What an `AT+SQNSUPGRADE="<url>",a,b,c` call does: exactly the three tuples seen in Renesas'
-/// driver (sources.md §2). The argument names are not public.
+/// driver (`docs/at-interface-decisions.md`, "Device-initiated upgrade"). The argument names are
+/// not public.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UpgradeAction {
     /// `…,0,5,1`: start in the background; `OK` at once.

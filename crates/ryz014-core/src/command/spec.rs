@@ -25,8 +25,8 @@ pub(super) const FACTORY_SAVE: &str = "AT+SQNFACTORYSAVE";
 /// `AT+SQNSUPGRADE`: a device-initiated upgrade.
 pub(super) const UPGRADE: &str = "AT+SQNSUPGRADE";
 
-// The drivers' budgets for the final result (sources.md §3). The wait for `+SYSSTART` after a
-// reboot is separate.
+// The drivers' budgets for the final result (`docs/at-interface-decisions.md`, "Timeouts"). The
+// wait for `+SYSSTART` after a reboot is separate.
 
 /// Most commands.
 const USUAL: Duration = Duration::from_secs(10);
@@ -164,9 +164,10 @@ impl Command {
         self.spec().secret
     }
 
-    /// How long to wait for the final result, from the drivers' budgets (sources.md §3): 40 s for
-    /// `AT+CFUN` writes, 60 minutes for a blocking upgrade, 30 s for the restoration point and
-    /// factory reset, 10 s for the rest. The wait for `+SYSSTART` after a reboot is separate.
+    /// How long to wait for the final result, from the drivers' budgets
+    /// (`docs/at-interface-decisions.md`, "Timeouts"): 40 s for `AT+CFUN` writes, 60 minutes for
+    /// a blocking upgrade, 30 s for the restoration point and factory reset, 10 s for the rest.
+    /// The wait for `+SYSSTART` after a reboot is separate.
     pub fn typical_timeout(&self) -> Duration {
         self.spec().timeout
     }

@@ -8,6 +8,7 @@
 
 mod plan;
 mod profile;
+mod shipped;
 
 pub use plan::{
     firmware_version, AfterReboot, CheckId, Credentials, Expect, Mismatch, Plan, ReadBack,
@@ -18,3 +19,4 @@ pub use profile::{
     ProfileError, ProfileWarning, ProvisioningProfile, PskSection, TemplateError,
     DEFAULT_ENDPOINT_NAME, MAX_ENDPOINT_NAME, PLACEHOLDERS,
 };
+pub use shipped::COIOTE_STANDARD_TOML;

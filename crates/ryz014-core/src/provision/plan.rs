@@ -20,11 +20,12 @@ pub use readback::{CheckId, ReadBack, ReadBackCheck};
 /// The tag of the restoration point (§4.3.1.3).
 pub const RESTORATION_TAG: &str = "oem";
 
-/// How long to wait for `+SYSSTART` after a reboot (ST's driver budget, sources.md §3).
+/// How long to wait for `+SYSSTART` after a reboot (ST's driver budget,
+/// `docs/at-interface-decisions.md`, "Timeouts").
 pub const SYSSTART_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long to wait, best effort, for network registration after the final reboot (ST's COPS
-/// budget, sources.md §3).
+/// budget, `docs/at-interface-decisions.md`, "Timeouts").
 pub const ATTACH_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A provisioned modem's identity and secret, for registering it on the LwM2M server.
@@ -293,9 +294,9 @@ impl Plan {
     /// report it) and its secret ([`ProvisioningProfile::resolve_secret`]; the given one is used
     /// even when the profile has a fixed one).
     ///
-    /// Order of at-interface.md "The provisioning procedure": identify; autoconnect and
-    /// manufacturing mode; service; bootstrap server; PSK; `AT^RESET`; restoration point; FOTA
-    /// configuration; `AT+CFUN=1,1`; then the read-back checks.
+    /// Order of `docs/at-interface-decisions.md`, "The provisioning procedure": identify;
+    /// autoconnect and manufacturing mode; service; bootstrap server; PSK; `AT^RESET`;
+    /// restoration point; FOTA configuration; `AT+CFUN=1,1`; then the read-back checks.
     pub fn new(
         profile: &ProvisioningProfile,
         imei: &Imei,

@@ -13,7 +13,7 @@ use crate::psk::{PskError, PskSecret};
 /// The endpoint name used when the profile gives none: "standard" operator mode (§4.3.1).
 pub const DEFAULT_ENDPOINT_NAME: &str = "urn:imei:{imei}";
 
-/// The longest endpoint name Coiote accepts (sources.md §5).
+/// The longest endpoint name Coiote accepts (`docs/at-interface-decisions.md`, "Coiote").
 pub const MAX_ENDPOINT_NAME: usize = 200;
 
 /// The placeholders a template may use.

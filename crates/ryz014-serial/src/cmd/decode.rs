@@ -20,13 +20,26 @@ use std::io::{self, BufWriter, Read, Write};
 use std::rc::Rc;
 use std::sync::mpsc;
 
+use clap::Args;
 use ryz014_core::describe::{decode_record, explain, redact_command_text};
 use ryz014_core::framer::{FrameEvent, Framer};
 use ryz014_core::parse::parse_line;
 use ryz014_core::Message;
 use serde_json::Value;
 
-use crate::cli::{CliError, Exit, Out};
+use crate::context::{CliError, Exit, Out};
+
+/// `decode`'s options.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Examples:
+  ryz014 decode capture.log
+  cat capture.log | ryz014 decode --json")]
+pub struct DecodeArgs {
+    /// The log file; `-` (the default) reads standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub file: String,
+}
 
 /// Bytes read from the input at once.
 const READ_BLOCK: usize = 1 << 20;
@@ -55,17 +68,11 @@ pub struct DecodeStats {
 }
 
 /// Runs `decode` on a file, or standard input for `-`.
-pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
-    let stdout = io::stdout();
-    let mut sink = BufWriter::with_capacity(WRITE_BUFFER, stdout.lock());
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, MAX_WORKERS);
-    let result = if file == "-" {
+pub fn run(args: &DecodeArgs, out: &Out) -> Result<(), CliError> {
+    let file = args.file.as_str();
+    if file == "-" {
         let stdin = io::stdin();
-        let input = stdin.lock();
-        decode_parallel(input, &mut sink, out.json, workers)
+        decode_to(stdin.lock(), file, out)
     } else {
         let input = File::open(file).map_err(|e| {
             CliError::new(
@@ -81,15 +88,27 @@ pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
                 format!("cannot decode `{file}`: it is a directory (give a log file, or `-` for standard input)"),
             ));
         }
-        decode_parallel(input, &mut sink, out.json, workers)
-    };
-    let stats = result
-        .and_then(|s| sink.flush().map(|()| s).map_err(DecodeError::Write))
+        decode_to(input, file, out)
+    }
+}
+
+/// Decodes `input` (named `file` in messages) to the output of `out`, words or JSON lines.
+pub fn decode_to<R: Read>(input: R, file: &str, out: &Out) -> Result<(), CliError> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, MAX_WORKERS);
+    let stats = out
+        .with_output(|w| {
+            let mut sink = BufWriter::with_capacity(WRITE_BUFFER, w);
+            decode_parallel(input, &mut sink, out.json, workers)
+                .and_then(|s| sink.flush().map(|()| s).map_err(DecodeError::Write))
+        })
         .map_err(|e| match e {
             DecodeError::Read(e) => {
                 CliError::new(Exit::Failed, format!("cannot read the log `{file}`: {e}"))
             }
-            DecodeError::Write(e) => output_error(&e),
+            DecodeError::Write(e) => CliError::output(&e),
         })?;
     out.debug(
         1,
@@ -100,14 +119,6 @@ pub fn run(file: &str, out: &Out) -> Result<(), CliError> {
         ),
     );
     Ok(())
-}
-
-fn output_error(e: &io::Error) -> CliError {
-    CliError {
-        exit: Exit::Failed,
-        quiet: e.kind() == io::ErrorKind::BrokenPipe,
-        message: format!("cannot write the output: {e}"),
-    }
 }
 
 /// Why a decode stopped.
@@ -1042,5 +1053,38 @@ mod tests {
             assert!(!text.contains("87493"), "{text}");
             assert!(text.contains("8749"), "{text}");
         }
+    }
+
+    /// A short capture: provisioning commands (one with a PSK), their answers and notifications.
+    fn capture() -> String {
+        let secret = crate::testkit::SECRET;
+        format!(
+            "AT+CGSN\r\r\n015770000031766\r\n\r\nOK\r\n\
+             AT+SQNDMCFG=\"standard\",\"psk\",100,\"urn:imei:015770000031766\",\"{secret}\"\r\r\nOK\r\n\
+             +SYSSTART\r\n\
+             +CEREG: 5,\"2C7E\",\"0001E240\",7 // roaming\n\
+             AT+SQNDMST\r\r\n+SQNDMST: \"bs\",100,\"BS_FINISHED\",1,-1\r\n\r\nOK\r\n\
+             +SQNFOTA: 2,0,45\r\n\
+             +CME ERROR: 528\r\n\
+             something else\n"
+        )
+    }
+
+    #[test]
+    fn decode_in_words() {
+        let (out, stdout, _) = crate::testkit::Captured::out(false, 0);
+        decode_to(capture().as_bytes(), "capture.log", &out).unwrap();
+        let text = stdout.text();
+        crate::testkit::assert_no_secret(&text);
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn decode_in_json() {
+        let (out, stdout, _) = crate::testkit::Captured::out(true, 0);
+        decode_to(capture().as_bytes(), "capture.log", &out).unwrap();
+        let text = stdout.text();
+        crate::testkit::assert_no_secret(&text);
+        insta::assert_snapshot!(text);
     }
 }

@@ -1,39 +1,67 @@
 //! `ryz014 demo`: the whole flow with nothing plugged in. The simulator runs in-process
-//! (`ryz014_sim::sim::new`, in memory); it is provisioned with the default Coiote profile into a
+//! (`ryz014_sim::paced::new`, in memory); it is provisioned with the default Coiote profile into a
 //! temporary inventory (the same code as `provision`), registered on the simulated LwM2M server
 //! as an inventory export would be, then the server schedules an upgrade and the FOTA client is
 //! followed to `installed`.
 //!
 //! The simulator is `ryz014_sim::paced`: its clock runs `--speed` times faster than real time,
-//! and a wait for its next event lasts at most [`MAX_GAP`] (then its clock jumps), so the boots,
-//! the attach, the download and the installation are visible yet the whole demo takes seconds.
+//! and a wait for its output lasts at most [`MAX_GAP`] (then its clock jumps), so the boots, the
+//! attach, the download and the installation are visible yet the whole demo takes seconds.
 
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use indicatif::ProgressDrawTarget;
 use serde_json::json;
 
 use ryz014_core::client::Client;
 use ryz014_core::fota::FotaTracker;
+use ryz014_core::provision::{ProvisioningProfile, COIOTE_STANDARD_TOML};
 use ryz014_core::session::{self, MonitorEnd, Until};
 use ryz014_core::timer::FuturesTimer;
 use ryz014_serial::inventory::Inventory;
 use ryz014_sim::{FirmwareImage, QueryRetry, SimConfig};
 
-use crate::cli::{CliError, DemoArgs, Exit, Out};
-use crate::cmd::monitor::FotaView;
-use crate::cmd::provision::{log_wire, parse_profile, provision_modem, Job, PortResult, Reporter};
+use crate::context::{log_wire, session_error, CliError, Exit, Out};
+use crate::flows::fota_view::FotaView;
+use crate::flows::provisioning::{provision_modem, use_bars, Job, PortResult, Reporter};
 
-/// The profile the demo provisions with (the repository's default Coiote profile).
-const PROFILE: &str = include_str!("../../../../profiles/coiote-standard.toml");
-/// Where that profile lives in the repository.
+/// `demo`'s options.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Runs the simulator inside ryz014 (nothing is plugged in, nothing leaves the machine): provisions
+it with the default Coiote profile into a temporary inventory (deleted at the end), registers it
+on the simulated LwM2M server as an inventory export would, schedules a firmware image there and
+follows the upgrade to `installed` with the same displays as `provision` and `monitor`. The
+simulated modem's delays (boots, attach, download, installation) run --speed times faster than
+real time; long idle waits (the bootstrap hold-off) are fast-forwarded.
+
+Examples:
+  ryz014 demo
+  ryz014 demo --json
+  ryz014 demo --speed 20")]
+pub struct DemoArgs {
+    /// Simulated seconds per real second (1 = the modem's real pace).
+    #[arg(long, default_value_t = 4.0, value_parser = parse_speed)]
+    pub speed: f64,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.1..=10_000.0).contains(&v) => Ok(v),
+        _ => Err("speed must be a number in 0.1..=10000".into()),
+    }
+}
+
+/// Where the profile the demo provisions with (the core's [`COIOTE_STANDARD_TOML`]) lives in the
+/// repository.
 const PROFILE_PATH: &str = "profiles/coiote-standard.toml";
 /// The firmware the simulated server offers.
 const NEW_FIRMWARE: &str = "5.4.1.1-57830";
-/// The longest real wait for the simulator's next event.
+/// The longest real wait for the simulator's output.
 pub const MAX_GAP: Duration = Duration::from_millis(1500);
 /// The simulated download rate: slow enough for the progress bar to be seen.
 const DOWNLOAD_BPS: u64 = 25_000;
@@ -81,7 +109,7 @@ fn stage(out: &Out, n: u8, name: &str, title: &str) -> Result<(), CliError> {
 /// Runs `demo`.
 pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
     let start = Instant::now();
-    let profile = parse_profile(PROFILE, false).map_err(|e| {
+    let profile = ProvisioningProfile::from_toml_str(COIOTE_STANDARD_TOML).map_err(|e| {
         CliError::new(
             Exit::Failed,
             format!("the built-in profile is invalid: {e}"),
@@ -131,7 +159,7 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             port: "simulator",
             claimed: &claimed,
         };
-        let multi = crate::cmd::provision::use_bars(out)
+        let multi = use_bars(out)
             .then(|| indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         let mut rep = Reporter::new(out, "simulator", false, multi.as_ref());
         let mut result = PortResult {
@@ -200,7 +228,7 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             |ev| view.event(out, ev),
         )
         .await
-        .map_err(|e| crate::cmd::provision::session_error(&e))?;
+        .map_err(|e| session_error(&e))?;
         if let Some(e) = view.take_error() {
             return Err(e);
         }
@@ -256,7 +284,7 @@ pub fn run(args: &DemoArgs, out: &Out) -> Result<(), CliError> {
             |ev| view.event(out, ev),
         )
         .await
-        .map_err(|e| crate::cmd::provision::session_error(&e))?;
+        .map_err(|e| session_error(&e))?;
         if let Some(e) = view.take_error() {
             return Err(e);
         }

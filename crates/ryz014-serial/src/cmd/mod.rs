@@ -1,12 +1,15 @@
-//! One module per modem-facing subcommand. Each exposes `run(..., out: &Out) -> Result<(), CliError>`;
-//! [`connect`] opens a port and hands back the core's async client, shared by all of them.
+//! One module per subcommand, each with its own clap arguments (`…Args`) and a
+//! `run(&args, &Out) -> Result<(), CliError>`. A command imports [`crate::context`] (options,
+//! output, errors, connecting) and [`crate::flows`] (procedures shared by commands), never another
+//! command.
 
-#[allow(dead_code)] // until the subcommands use all of it
-pub mod connect;
 pub mod decode;
 pub mod demo;
 pub mod info;
+pub mod inventory;
+pub mod keygen;
 pub mod monitor;
+pub mod ports;
 pub mod provision;
 pub mod status;
 pub mod term;

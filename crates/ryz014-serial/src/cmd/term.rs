@@ -25,6 +25,7 @@ use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::Duration;
 
+use clap::Args;
 use futures::executor::block_on;
 use rustyline::error::ReadlineError;
 use rustyline::{DefaultEditor, ExternalPrinter};
@@ -34,8 +35,27 @@ use ryz014_core::parse::parse_line;
 use ryz014_core::Message;
 use serde_json::{json, Value};
 
-use crate::cli::{CliError, Exit, Out, PortArgs};
-use crate::cmd::connect;
+use crate::context::options::parse_positive_secs;
+use crate::context::{
+    client_error, connect, CliError, Exit, Handshake, Out, PortArgs, SerialClient,
+};
+
+/// `term`'s options.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Examples:
+  ryz014 term -p /dev/ttyUSB0
+
+Environment: RYZ014_HISTORY names the history file (default ~/.ryz014_history; empty: none).
+Secrets typed in AT+SQNDMCFG are stored redacted; the file is created with mode 0600.")]
+pub struct TermArgs {
+    /// The port.
+    #[command(flatten)]
+    pub port: PortArgs,
+    /// Seconds a command may take before the console stops waiting for its answer.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_positive_secs)]
+    pub timeout: Duration,
+}
 
 /// How often the worker checks for a typed command while it reads notifications.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -58,7 +78,8 @@ enum Reply {
 }
 
 /// Runs `term`.
-pub fn run(args: &PortArgs, timeout: Duration, out: &Out) -> Result<(), CliError> {
+pub fn run(args: &TermArgs, out: &Out) -> Result<(), CliError> {
+    let timeout = args.timeout;
     let interactive = io::stdin().is_terminal() && io::stdout().is_terminal() && !out.json;
     let mut editor = if interactive {
         Some(DefaultEditor::new().map_err(|e| {
@@ -71,18 +92,18 @@ pub fn run(args: &PortArgs, timeout: Duration, out: &Out) -> Result<(), CliError
         Some(Ok(mut p)) => Box::new(move |line: String| {
             let _ = p.print(line + "\n");
         }),
-        _ => Box::new(|line: String| {
-            let _ = writeln!(io::stdout().lock(), "{line}");
-        }),
+        _ => {
+            let out = out.clone();
+            Box::new(move |line: String| {
+                let _ = out.print(&line);
+            })
+        }
     };
 
     let (cmd_tx, cmd_rx) = mpsc::channel::<String>();
     let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
-    let worker_out = Out {
-        json: out.json,
-        verbose: out.verbose,
-    };
-    let worker_args = args.clone();
+    let worker_out = out.clone();
+    let worker_args = args.port.clone();
     let worker = std::thread::Builder::new()
         .name("ryz014-term".into())
         .spawn(move || {
@@ -297,7 +318,7 @@ fn worker(
     cmd_rx: &Receiver<String>,
     reply_tx: &Sender<Reply>,
 ) {
-    let (mut client, path) = match connect::open_client(args, out) {
+    let (mut client, path) = match connect(args, out, false, Handshake::None) {
         Ok(c) => c,
         Err(e) => {
             let _ = reply_tx.send(Reply::Failed(e));
@@ -353,10 +374,7 @@ fn worker(
             Err(TryRecvError::Empty) => {
                 // Idle: read notifications (printed by the observer as they are framed).
                 if let Err(e) = block_on(client.next_notification(IDLE_POLL)) {
-                    let _ = reply_tx.send(Reply::Failed(connect::client_error(
-                        "reading notifications",
-                        &e,
-                    )));
+                    let _ = reply_tx.send(Reply::Failed(client_error("reading notifications", &e)));
                     return;
                 }
                 client.drain_notifications();
@@ -367,7 +385,7 @@ fn worker(
 
 /// Runs one command; false when the port is gone (the failure was sent).
 fn run_one(
-    client: &mut connect::SerialClient,
+    client: &mut SerialClient,
     line: &str,
     timeout: Duration,
     json: bool,
@@ -383,7 +401,7 @@ fn run_one(
             true
         }
         Err(e) if e.is_fatal() => {
-            let _ = reply_tx.send(Reply::Failed(connect::client_error(&shown, &e)));
+            let _ = reply_tx.send(Reply::Failed(client_error(&shown, &e)));
             false
         }
         Err(e) => {

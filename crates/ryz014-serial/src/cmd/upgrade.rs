@@ -9,9 +9,9 @@
 //! Limits: `--timeout` (seconds; default 3600) bounds the whole upgrade (exit 3); `--poll`
 //! (seconds; default 0.5) is the status polling period.
 
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use futures::executor::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
 use ryz014_core::command::{Command, UpgradeAction};
@@ -20,8 +20,31 @@ use ryz014_core::session::{self, UpgradeEvent, UpgradeOutcome};
 use ryz014_core::Message;
 use serde_json::json;
 
-use crate::cli::{CliError, Exit, Out, PortArgs};
-use crate::cmd::connect::{self, SerialClient};
+use crate::context::options::{parse_positive_secs, parse_secs};
+use crate::context::{
+    client_error, connect, CliError, Exit, Handshake, Out, PortArgs, SerialClient,
+};
+
+/// `upgrade`'s options.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Examples:
+  ryz014 upgrade -p /dev/ttyUSB0 --url http://192.0.2.10/LR5.4.1.1-57857.dup")]
+pub struct UpgradeArgs {
+    /// The port.
+    #[command(flatten)]
+    pub port: PortArgs,
+    /// Where the modem downloads the image from: an http://, https:// or ftp:// URL (the
+    /// schemes the application note allows); checked before the port is opened.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// Give up (exit 3) when the upgrade has not ended after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "3600", value_parser = parse_secs)]
+    pub timeout: Duration,
+    /// Seconds between two status reads (`AT+SQNSUPGRADE?`).
+    #[arg(long, value_name = "SECS", default_value = "0.5", value_parser = parse_positive_secs)]
+    pub poll: Duration,
+}
 
 /// How long to wait for the network before starting (the modem refuses the upgrade unattached).
 const ATTACH_WAIT: Duration = Duration::from_secs(60);
@@ -41,7 +64,7 @@ async fn wait_attached(
 ) -> Result<(), CliError> {
     let now = match client.execute(&Command::CeregRead).await {
         Ok(r) => r.lines.iter().any(attached),
-        Err(e) if e.is_fatal() => return Err(connect::client_error("reading AT+CEREG?", &e)),
+        Err(e) if e.is_fatal() => return Err(client_error("reading AT+CEREG?", &e)),
         Err(_) => false,
     };
     if now || client.drain_notifications().iter().any(attached) {
@@ -50,7 +73,7 @@ async fn wait_attached(
     out.say("waiting for the modem to attach to the network (+CEREG)")?;
     match client.wait_for("+CEREG: 1 or 5", within, attached).await {
         Ok(_) => Ok(()),
-        Err(e) if e.is_fatal() => Err(connect::client_error("waiting for the network", &e)),
+        Err(e) if e.is_fatal() => Err(client_error("waiting for the network", &e)),
         Err(_) => {
             out.debug(
                 1,
@@ -62,13 +85,8 @@ async fn wait_attached(
 }
 
 /// Runs `upgrade`.
-pub fn run(
-    args: &PortArgs,
-    url: &str,
-    timeout: Duration,
-    poll: Duration,
-    out: &Out,
-) -> Result<(), CliError> {
+pub fn run(args: &UpgradeArgs, out: &Out) -> Result<(), CliError> {
+    let (url, timeout, poll) = (args.url.as_str(), args.timeout, args.poll);
     // A wrong URL is bad usage (exit 2), told before any port is opened: the same constructor
     // builds the command the session sends.
     Command::upgrade(url, UpgradeAction::Start, None).map_err(|e| {
@@ -77,7 +95,7 @@ pub fn run(
             format!("--url {} {} (allowed {})", e.value, e.problem, e.allowed),
         )
     })?;
-    let (client, path) = connect::open_client(args, out)?;
+    let (client, path) = connect(&args.port, out, false, Handshake::SyncNumericErrors)?;
     block_on(upgrade(client, &path, url, poll, timeout, out))
 }
 
@@ -158,8 +176,6 @@ async fn upgrade(
     timeout: Duration,
     out: &Out,
 ) -> Result<(), CliError> {
-    connect::sync(&mut client).await?;
-    crate::cmd::provision::numeric_errors(&mut client).await?;
     let before = session::read_firmware(&mut client).await.ok().flatten();
     wait_attached(&mut client, ATTACH_WAIT, out).await?;
     out.event(&json!({"event": "start", "port": path, "url": url, "firmware": before}))?;
@@ -171,7 +187,7 @@ async fn upgrade(
     let mut view = UpgradeView {
         out,
         bar: None,
-        use_bar: !out.json && std::io::stderr().is_terminal(),
+        use_bar: out.bars(),
         last: None,
         failed: None,
     };
