@@ -7,7 +7,6 @@ use yew::prelude::*;
 
 use super::{row, text_or_dash, PanelProps};
 use crate::app::Msg;
-use crate::state::registration_error_text;
 
 /// The device panel: what was read from the modem.
 #[function_component(DevicePanel)]
@@ -41,7 +40,7 @@ pub fn device_panel(p: &PanelProps) -> Html {
                         <ul>{ for dm.into_iter().map(|d| html! { <li>{ d }</li> }) }</ul>
                     } }) }
                     { row("Network", text_or_dash(i.eps.clone())) }
-                    { row("LwM2M registration", text_or_dash(reg.or_else(|| registration_error_text(i)))) }
+                    { row("LwM2M registration", text_or_dash(reg.or_else(|| i.registration_unavailable.as_ref().map(|u| u.summary().to_string())))) }
                 </dl>
                 if !i.errors.is_empty() {
                     <details><summary>{ format!("{} value(s) could not be read (details)", i.errors.len()) }</summary>

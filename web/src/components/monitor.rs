@@ -1,7 +1,7 @@
 //! The FOTA monitor panel: the phase stepper, the download progress, the "keep powered"
 //! warning, the failure's advice, versions and the timeline.
 
-use ryz014_core::fota::FotaPhase;
+use ryz014_core::fota::{FotaPhase, PathStep};
 use yew::prelude::*;
 
 use super::{row, text_or_dash, PanelProps};
@@ -13,33 +13,12 @@ pub fn monitor_panel(p: &PanelProps) -> Html {
     let s = &*p.state;
     let t = &s.fota;
     let phase = t.phase();
-    let pct: u8 = match phase {
-        FotaPhase::Downloaded | FotaPhase::Installing | FotaPhase::Installed => 100,
-        _ => t.progress().unwrap_or(0),
-    };
-    let shown_phase = if t.has_fota_state() || t.attempts() > 0 {
-        phase.name().to_string()
-    } else {
-        "no FOTA notification yet".to_string()
-    };
-    let order = [
-        FotaPhase::Idle,
-        FotaPhase::Checking,
-        FotaPhase::Available,
-        FotaPhase::Downloading,
-        FotaPhase::Downloaded,
-        FotaPhase::Installing,
-        FotaPhase::Installed,
-    ];
-    let current = order.iter().position(|p| *p == phase);
-    let steps = order.iter().enumerate().map(|(i, p)| {
-        let class = match current {
-            Some(c) if i < c => "past",
-            Some(c) if i == c => "current",
-            _ => "future",
-        };
+    // The core's FOTA view model: the progress to show, the phase's label, the phase path.
+    let pct: u8 = t.progress_to_show();
+    let shown_phase = t.phase_label();
+    let steps = t.path_steps().into_iter().map(|(p, step)| {
         html! {
-            <li class={class} aria-current={if Some(i) == current { "step" } else { "false" }}>{ title_case(p.name()) }</li>
+            <li class={step.name()} aria-current={if step == PathStep::Current { "step" } else { "false" }}>{ title_case(p.name()) }</li>
         }
     });
     let error = t.error().map(|e| {

@@ -21,7 +21,7 @@ mod provision;
 mod server;
 
 pub use provision::{ProvResult, ProvUpdate, StepState};
-pub use server::{query_refused_note, upgrade_in_progress, ImageKind};
+pub use server::{query_refused_note, ImageKind};
 
 /// Most log lines kept in memory.
 pub const LOG_KEEP: usize = 5000;
@@ -155,14 +155,6 @@ pub fn title_case(s: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
-}
-
-/// What the device panel shows for the LwM2M registration when `AT+SQNDMST` failed.
-pub fn registration_error_text(info: &DeviceInfo) -> Option<String> {
-    info.errors
-        .iter()
-        .find(|e| e.contains("SQNDMST"))
-        .map(|_| "not available (not attached, or the LwM2M client is not running)".into())
 }
 
 impl PageState {

@@ -2,7 +2,6 @@
 //! modem's current upgrade is over, then hand the query to the server handle (which asks again
 //! while the device is busy).
 
-use ryz014_core::fota::{FotaPhase, FotaTracker};
 use ryz014_sim::{FirmwareImage, PacedHandle, ServerError};
 
 use super::PageState;
@@ -14,18 +13,6 @@ pub enum ImageKind {
     Good,
     /// An image the modem rejects (`+SQNFOTA: 3,8`).
     Wrong,
-}
-
-/// Whether the modem is in the middle of an upgrade (checking, downloading or installing).
-pub fn upgrade_in_progress(t: &FotaTracker) -> bool {
-    matches!(
-        t.phase(),
-        FotaPhase::Checking
-            | FotaPhase::Available
-            | FotaPhase::Downloading
-            | FotaPhase::Downloaded
-            | FotaPhase::Installing
-    )
 }
 
 /// The server's answer to a refused query, as the server panel says it.
@@ -78,7 +65,7 @@ impl PageState {
         sim: &PacedHandle,
         kind: ImageKind,
     ) -> Result<Option<String>, String> {
-        if upgrade_in_progress(&self.fota) {
+        if self.fota.is_in_progress() {
             self.server_note = Some(
                 "An upgrade is still running on the modem; the new image goes on the server once it ends…"
                     .into(),

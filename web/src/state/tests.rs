@@ -1,7 +1,6 @@
 //! Native tests of the page's state transitions ([`super::PageState`]).
 
 use super::*;
-use ryz014_core::fota::FotaTracker;
 use ryz014_core::timer::{Sleep, Timer};
 use ryz014_sim::{PacedHandle, ServerError};
 use std::time::Duration;
@@ -200,11 +199,5 @@ fn the_log_keeps_its_last_lines() {
 fn small_helpers() {
     assert_eq!(title_case("downloading"), "Downloading");
     assert_eq!(title_case(""), "");
-    assert!(!upgrade_in_progress(&FotaTracker::new()));
-    let info = DeviceInfo {
-        errors: vec!["AT+SQNDMST: +CME ERROR: 4".into()],
-        ..DeviceInfo::default()
-    };
-    assert!(registration_error_text(&info).is_some());
     assert_eq!(page_config().download_bps, 8_000);
 }
