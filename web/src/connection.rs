@@ -12,7 +12,9 @@ use futures::lock::{Mutex, MutexGuard};
 use ryz014_core::client::{Client, WireEvent};
 use ryz014_core::fota::FotaTracker;
 use ryz014_core::message::Message;
-use ryz014_core::session::{monitor, MonitorEvent, Until};
+use ryz014_core::session::{
+    bauds_to_try, connect, monitor, ErrorMode, MonitorEvent, SyncBudget, Until, BAUD_ORDER,
+};
 use ryz014_core::timer::FuturesTimer;
 use ryz014_sim::paced::{self, RealClock};
 use ryz014_sim::PacedHandle;
@@ -151,7 +153,8 @@ impl Link {
 }
 
 /// Opens a serial port (asking for one when `port` is `None`) and gets in step with `AT`;
-/// at 921600 baud without an answer, tries 115200 (at-interface.md). `on_lost` hears of an
+/// at the first rate of the core's `BAUD_ORDER` (921600) without an answer, tries the next
+/// (docs/at-interface-decisions.md, serial port and baud rate). `on_lost` hears of an
 /// unplug, with the link's id.
 pub async fn connect_serial(
     id: u32,
@@ -165,17 +168,14 @@ pub async fn connect_serial(
         Some(last) => serial::find_again(&last).await,
         None => serial::request_port().await?,
     };
-    let bauds: Vec<u32> = if baud == 921_600 {
-        vec![921_600, 115_200]
-    } else {
-        vec![baud]
-    };
+    // The first rate of the core's order stands for "auto": try them all.
+    let bauds = bauds_to_try((baud != BAUD_ORDER[0]).then_some(baud));
     let mut observer = Some(observer);
     let mut last = String::new();
     for b in bauds {
         let (r, w) = serial::open_port(&port, b, flow).await?;
         let mut client: ModemClient = Client::new(Box::new(r), Box::new(w), FuturesTimer);
-        match client.sync(3, Duration::from_millis(800)).await {
+        match connect(&mut client, SyncBudget::page_serial(), ErrorMode::Keep).await {
             Ok(()) => {
                 if let Some(o) = observer.take() {
                     client.set_observer(o);
@@ -193,7 +193,7 @@ pub async fn connect_serial(
                 return Ok(link);
             }
             Err(e) => {
-                last = format!("no answer to AT at {b} baud ({e})");
+                last = format!("no answer to AT at {b} baud ({})", e.client_error());
                 drop(client);
                 serial::close_port(&port).await;
             }
@@ -215,10 +215,9 @@ pub async fn connect_sim(
         .map_err(|e| format!("simulator: {e}"))?;
     let mut client: ModemClient = Client::new(Box::new(port.clone()), Box::new(port), FuturesTimer);
     client.set_observer(observer);
-    client
-        .sync(3, Duration::from_secs(2))
+    connect(&mut client, SyncBudget::page_simulator(), ErrorMode::Keep)
         .await
-        .map_err(|e| format!("the simulated modem did not answer: {e}"))?;
+        .map_err(|e| format!("the simulated modem did not answer: {}", e.client_error()))?;
     Ok(Link::new(id, client, Transport::Sim(ctl)))
 }
 

@@ -63,14 +63,7 @@ impl PageState {
     /// A profile file's text (`r`) read: fills the form, or says why not.
     pub fn imported(&mut self, name: &str, r: Result<String, String>) {
         let parsed = r.and_then(|text| {
-            let json =
-                name.to_ascii_lowercase().ends_with(".json") || text.trim_start().starts_with('{');
-            if json {
-                ProvisioningProfile::from_json_str(&text)
-            } else {
-                ProvisioningProfile::from_toml_str(&text)
-            }
-            .map_err(|e| e.to_string())
+            ProvisioningProfile::from_text(name, &text).map_err(|e| e.to_string())
         });
         match parsed {
             Ok(p) => {
