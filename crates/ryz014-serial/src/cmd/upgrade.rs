@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use futures::executor::block_on;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use ryz014_core::command::{Command, UpgradeAction};
 use ryz014_core::registration::EpsStatus;
 use ryz014_core::session::{self, UpgradeEvent, UpgradeOutcome};
@@ -24,6 +24,7 @@ use crate::context::options::{parse_positive_secs, parse_secs};
 use crate::context::{
     client_error, connect, CliError, Exit, Handshake, Out, PortArgs, SerialClient,
 };
+use crate::flows::fota_view::download_bar;
 
 /// `upgrade`'s options.
 #[derive(Debug, Clone, Args)]
@@ -143,15 +144,7 @@ impl UpgradeView<'_> {
             UpgradeEvent::Progress { percent } => {
                 self.last = Some(*percent);
                 if self.use_bar {
-                    let bar = self.bar.get_or_insert_with(|| {
-                        let bar = ProgressBar::new(100);
-                        if let Ok(style) =
-                            ProgressStyle::with_template("download [{bar:40.cyan/blue}] {pos:>3} %")
-                        {
-                            bar.set_style(style.progress_chars("=> "));
-                        }
-                        bar
-                    });
+                    let bar = self.bar.get_or_insert_with(download_bar);
                     bar.set_position(u64::from(*percent));
                     Ok(())
                 } else {

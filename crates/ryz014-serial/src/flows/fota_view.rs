@@ -12,6 +12,15 @@ use serde_json::{json, Value};
 
 use crate::context::{CliError, Out};
 
+/// The download bar (0–100 %) that `monitor`, `demo` and `upgrade` draw on a terminal.
+pub fn download_bar() -> ProgressBar {
+    let bar = ProgressBar::new(100);
+    if let Ok(style) = ProgressStyle::with_template("download [{bar:40.cyan/blue}] {pos:>3} %") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 /// The live display of an upgrade: words (with a progress bar on a terminal) or JSON events.
 pub struct FotaView {
     json: bool,
@@ -176,15 +185,7 @@ impl FotaView {
     fn show_progress(&mut self, out: &Out, p: u8) -> Result<(), CliError> {
         self.shown_progress = Some(p);
         if self.use_bar {
-            let bar = self.bar.get_or_insert_with(|| {
-                let bar = ProgressBar::new(100);
-                if let Ok(style) =
-                    ProgressStyle::with_template("download [{bar:40.cyan/blue}] {pos:>3} %")
-                {
-                    bar.set_style(style.progress_chars("=> "));
-                }
-                bar
-            });
+            let bar = self.bar.get_or_insert_with(download_bar);
             bar.set_position(u64::from(p));
             Ok(())
         } else {
