@@ -600,15 +600,10 @@ fn raw_prefix(line: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
-/// Whether a raw command line reboots the modem.
+/// Whether a raw command line reboots the modem: what the command's spec says
+/// ([`Command::reboots`]) when the line is a command the core knows, else no.
 fn raw_reboots(line: &str) -> bool {
-    let upper: String = line
-        .trim()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    upper == "AT^RESET" || upper == "AT+CFUN=1,1" || upper.starts_with("AT+SQNSUPGRADE=")
+    Command::parse(line).is_ok_and(|c| c.reboots())
 }
 
 #[cfg(test)]
