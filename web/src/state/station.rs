@@ -141,7 +141,7 @@ impl ModuleRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NextModule {
     /// Start a fresh simulated modem with this configuration (a new IMEI).
-    Sim(SimConfig),
+    Sim(Box<SimConfig>),
     /// Wait for the next module on the port already granted (it reconnects when plugged in).
     WaitForPlug,
     /// Nothing (busy).
@@ -298,7 +298,7 @@ impl PageState {
                 "Next simulated module: IMEI {}.",
                 sim_imei(self.sim_modules)
             ));
-            NextModule::Sim(sim_module_config(self.sim_modules))
+            NextModule::Sim(Box::new(sim_module_config(self.sim_modules)))
         } else {
             self.awaiting_next = true;
             self.station_note = Some(
