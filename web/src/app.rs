@@ -672,9 +672,9 @@ impl Component for App {
             <main>
                 <ConnectionPanel ..props.clone() />
                 <DevicePanel ..props.clone() />
+                <StationPanel ..props.clone() />
                 <ProvisionPanel ..props.clone() />
                 <ResultPanel ..props.clone() />
-                <StationPanel ..props.clone() />
                 <ServerPanel ..props.clone() />
                 <MonitorPanel ..props.clone() />
                 <TerminalPanel ..props />

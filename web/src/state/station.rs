@@ -198,6 +198,14 @@ impl PageState {
                 },
             };
             let imei = c.imei.as_str().to_string();
+            self.station_note = Some(match &outcome {
+                Outcome::Provisioned => format!(
+                    "Module {imei} provisioned. Unplug it and plug in the next one, or press Next module."
+                ),
+                Outcome::Failed { step, .. } => format!(
+                    "Module {imei} failed at {step}: its row stays in the table. Carry on with Next module."
+                ),
+            });
             if outcome == Outcome::Provisioned {
                 // A re-keyed module keeps one row, with its new key.
                 self.station.retain(|row| row.imei != imei);

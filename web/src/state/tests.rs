@@ -326,6 +326,11 @@ fn the_station_table_collects_modules_and_exports_the_provisioned_ones() {
     provision_module(&mut s, Err(failure), "10:02:00");
     assert_eq!(s.station.len(), 3);
     assert_eq!(s.station[2].result_text(), "failed at configure-psk: ERROR");
+    assert!(s
+        .station_note
+        .as_deref()
+        .unwrap()
+        .contains("failed at configure-psk: its row stays"));
     assert!(s.prov_error.as_deref().unwrap().contains("configure-psk"));
     assert!(!s.prov_running, "the station carries on");
 
