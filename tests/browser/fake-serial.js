@@ -12,6 +12,8 @@
 // Everything the page writes is recorded, byte for byte: `window.__fakeSerial.written()` (an
 // array of byte values), `.commands()` (the `\r`-terminated lines), `.opens()` (the options
 // given to `open`), `.requests()` (how many times the page asked for a port with the picker).
+// `.failOn(prefix)` makes the modem answer `ERROR` to every command starting with `prefix`
+// (`.failOn(null)`: none).
 // `window.__fakeSerial.unplug()` simulates pulling the cable, `.replug()` plugging it back in
 // (the modem powers up again with its stored settings); `.replug({ imei })` plugs in another
 // module instead (that IMEI, factory settings), as a production station does.
@@ -49,6 +51,7 @@
   });
   let nv = factoryNv();
   let requests = 0;
+  let failOn = null; // a command prefix the modem answers ERROR (see failOn() below)
   let up = true;
   let attached = true;
   let pending = '';
@@ -209,6 +212,7 @@
   function execute(cmd) {
     const upper = cmd.toUpperCase();
     if (!upper.startsWith('AT')) return cme(4);
+    if (failOn && upper.startsWith(failOn.toUpperCase())) return { lines: [], final: 'ERROR' };
     const body = cmd.slice(2);
     const ubody = upper.slice(2);
     let m;
@@ -390,6 +394,9 @@
     commands: () => dec.decode(new Uint8Array(written)).split('\r').slice(0, -1),
     opens: () => opens.slice(),
     requests: () => requests,
+    failOn: (prefix) => {
+      failOn = prefix || null;
+    },
     nv: () => ({ ...nv, dm: Object.fromEntries([...nv.dm].map(([k, v]) => [k, { ...v, servers: [...v.servers.values()], psks: [...v.psks.values()] }])) }),
     unplug: () => {
       plugged = false;

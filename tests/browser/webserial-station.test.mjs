@@ -3,7 +3,8 @@
 // the operator unplugs it and plugs in the next one (another IMEI) into the port already
 // granted: Web Serial's `connect` event makes the page reconnect without a picker, read the new
 // IMEI and provision it. Plugged in again, a module already in the table is recognised and not
-// re-keyed.
+// re-keyed. A module that fails keeps its row (the step and the modem's answer) and the station
+// carries on with the next.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -39,6 +40,8 @@ function imei(body) {
   return `${body}${(10 - (sum % 10)) % 10}`;
 }
 const SECOND = imei('35376010234570');
+const THIRD = imei('35376010234571');
+const FOURTH = imei('35376010234572');
 
 let browser;
 let page;
@@ -134,5 +137,29 @@ check('a module plugged in again is recognised and not re-keyed', async () => {
   await page.waitForTimeout(500);
   assert.equal((await pskCommands()).length, psksBefore, 'no key written');
   assert.equal((await tableRows(page, TABLE)).length, 2);
+  assert.deepEqual(pageErrors, [], 'uncaught page errors');
+});
+
+check('a module that fails keeps its row with the step and the answer; the station carries on', async () => {
+  await fake('unplug');
+  await button(page, 'Connect modem').waitFor({ state: 'visible', timeout: 15_000 });
+  await fake('failOn', 'AT+SQNFOTACFG=');
+  await fake('replug', { imei: THIRD });
+  let rows = await rowsDone(3);
+  assert.equal(rows[2][0], THIRD);
+  assert.match(rows[2][4], /^failed at configure-fota/, JSON.stringify(rows[2]));
+  assert.match(rows[2][4], /ERROR/, 'the modem\'s answer');
+  await shot(page, 'serial-station', 'failed-module');
+
+  await fake('unplug');
+  await button(page, 'Connect modem').waitFor({ state: 'visible', timeout: 15_000 });
+  await fake('failOn', null);
+  await fake('replug', { imei: FOURTH });
+  rows = await rowsDone(4);
+  assert.equal(rows[2][0], THIRD, 'the failed row stays');
+  assert.deepEqual([rows[3][0], rows[3][4]], [FOURTH, 'provisioned']);
+  const csv = (await downloadText(page, 'Download batch CSV')).trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
+  assert.deepEqual(csv.map((r) => r[0]), [FIRST, SECOND, FOURTH].map((i) => `urn:imei:${i}`), 'provisioned modules only');
+  assert.equal(new Set(csv.map((r) => r[2])).size, 3, 'distinct keys');
   assert.deepEqual(pageErrors, [], 'uncaught page errors');
 });

@@ -184,9 +184,8 @@ impl PageState {
     }
 
     /// Provisioning ended (`time`: now, as the table shows it): the step states and the result
-    /// as [`PageState::prov_done`] does, and a row in the table. On success the form's key is
-    /// cleared so that the next module draws its own. `true` when the device should be read
-    /// again.
+    /// as [`PageState::prov_done`] does, and a row in the table. The form's key is cleared so
+    /// that the next module draws its own. `true` when the device should be read again.
     pub fn prov_finished(&mut self, r: Result<ProvisionReport, ProvFailure>, time: String) -> bool {
         if let Some(plan) = self.plan.clone() {
             let c = plan.credentials();
@@ -222,8 +221,9 @@ impl PageState {
         }
         let ok = r.is_ok();
         let reread = self.prov_done(r.map_err(|f| f.text));
+        // Each module its own key, whether this one took it or not.
+        self.key = KeyField::default();
         if ok {
-            self.key = KeyField::default();
             self.form_note =
                 Some("The key went to this module; the next module gets a new one.".into());
         }

@@ -324,6 +324,7 @@ fn the_station_table_collects_modules_and_exports_the_provisioned_ones() {
         text: "step `configure-psk` failed: ERROR".into(),
     };
     provision_module(&mut s, Err(failure), "10:02:00");
+    assert!(s.key.is_empty(), "a failed module's key is not reused");
     assert_eq!(s.station.len(), 3);
     assert_eq!(s.station[2].result_text(), "failed at configure-psk: ERROR");
     assert!(s
