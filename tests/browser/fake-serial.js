@@ -11,8 +11,12 @@
 //
 // Everything the page writes is recorded, byte for byte: `window.__fakeSerial.written()` (an
 // array of byte values), `.commands()` (the `\r`-terminated lines), `.opens()` (the options
-// given to `open`). `window.__fakeSerial.unplug()` simulates pulling the cable, `.replug()`
-// plugging it back in (the modem powers up again with its stored settings).
+// given to `open`), `.requests()` (how many times the page asked for a port with the picker).
+// `.failOn(prefix)` makes the modem answer `ERROR` to every command starting with `prefix`
+// (`.failOn(null)`: none).
+// `window.__fakeSerial.unplug()` simulates pulling the cable, `.replug()` plugging it back in
+// (the modem powers up again with its stored settings); `.replug({ imei })` plugs in another
+// module instead (that IMEI, factory settings), as a production station does.
 (() => {
   'use strict';
 
@@ -38,13 +42,16 @@
   // ------------------------------------------------------------------ the modem
   const fresh = () => ({ echo: true, cmee: 0, cfun: 1 });
   let volatileState = fresh();
-  const nv = {
+  const factoryNv = () => ({
     operatorMode: config.operatorMode,
     autoconnect: false,
     dm: new Map(), // profile -> { service, servers: Map(id -> server), psks: Map(id -> psk) }
     fota: null,
     restorationPoint: null,
-  };
+  });
+  let nv = factoryNv();
+  let requests = 0;
+  let failOn = null; // a command prefix the modem answers ERROR (see failOn() below)
   let up = true;
   let attached = true;
   let pending = '';
@@ -205,6 +212,7 @@
   function execute(cmd) {
     const upper = cmd.toUpperCase();
     if (!upper.startsWith('AT')) return cme(4);
+    if (failOn && upper.startsWith(failOn.toUpperCase())) return { lines: [], final: 'ERROR' };
     const body = cmd.slice(2);
     const ubody = upper.slice(2);
     let m;
@@ -371,6 +379,7 @@
   Object.defineProperties(serial, {
     requestPort: {
       value: async () => {
+        requests += 1;
         granted = true;
         return port;
       },
@@ -384,6 +393,10 @@
     written: () => written.slice(),
     commands: () => dec.decode(new Uint8Array(written)).split('\r').slice(0, -1),
     opens: () => opens.slice(),
+    requests: () => requests,
+    failOn: (prefix) => {
+      failOn = prefix || null;
+    },
     nv: () => ({ ...nv, dm: Object.fromEntries([...nv.dm].map(([k, v]) => [k, { ...v, servers: [...v.servers.values()], psks: [...v.psks.values()] }])) }),
     unplug: () => {
       plugged = false;
@@ -396,7 +409,11 @@
       port.dispatchEvent(ev);
       serial.dispatchEvent(new Event('disconnect'));
     },
-    replug: () => {
+    replug: (other) => {
+      if (other && other.imei) {
+        config.imei = other.imei;
+        nv = factoryNv();
+      }
       plugged = true;
       readable = null;
       writable = null;

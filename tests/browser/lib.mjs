@@ -73,12 +73,15 @@ export function field(page, label) {
 }
 
 let shotIndex = 0;
-/** Saves a full-page screenshot as `<SHOTS>/<prefix>-<nn>-<name>.png`. */
-export async function shot(page, prefix, name) {
+/**
+ * Saves a screenshot as `<SHOTS>/<prefix>-<nn>-<name>.png`: the full page, or with
+ * `{ fullPage: false }` what the window shows.
+ */
+export async function shot(page, prefix, name, { fullPage = true } = {}) {
   mkdirSync(SHOTS, { recursive: true });
   shotIndex += 1;
   const file = path.join(SHOTS, `${prefix}-${String(shotIndex).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }
 
@@ -155,4 +158,39 @@ export function guarded(getPage, prefix, name, body) {
       throw e;
     }
   };
+}
+
+/** The names of the IndexedDB databases of the page's origin (the page keeps none). */
+export function indexedDbNames(page) {
+  return page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+}
+
+/**
+ * Whether leaving the page now would ask for confirmation: dispatches a cancelable
+ * `beforeunload` event and reports whether the page's handler cancelled it.
+ */
+export function leavingAsks(page) {
+  return page.evaluate(() => {
+    const e = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(e);
+    return e.defaultPrevented;
+  });
+}
+
+/** The rows of the table named `name` (its caption), as arrays of cell texts. */
+export function tableRows(page, name) {
+  return page
+    .getByRole('table', { name, exact: true })
+    .locator('tbody tr')
+    .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.innerText.trim())));
+}
+
+/** Clicks `name` and returns the text of the file it downloads. */
+export async function downloadText(page, name) {
+  const { readFileSync } = await import('node:fs');
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 10_000 }),
+    button(page, name).click(),
+  ]);
+  return readFileSync(await download.path(), 'utf8');
 }

@@ -16,7 +16,8 @@ use ryz014_core::fota::FotaTracker;
 use ryz014_core::message::{FirmwareLine, Message};
 use ryz014_core::provision::Plan;
 use ryz014_core::session::{device_info, provision, DeviceInfo, ProvisionEvent, ProvisionReport};
-use ryz014_sim::{QueryRetry, ServerError};
+use ryz014_sim::{QueryRetry, ServerError, SimConfig};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::SerialPort;
@@ -25,14 +26,17 @@ use yew::prelude::*;
 
 use crate::components::{
     ConnectionPanel, DevicePanel, MonitorPanel, PanelProps, ProvisionPanel, ResultPanel,
-    ServerPanel, TerminalPanel,
+    ServerPanel, StationPanel, TerminalPanel,
 };
 use crate::connection::{
     close_link, connect_serial, connect_sim, now_ms, sleep, watch, Link, CANCELLED,
 };
 use crate::logic::{log_json_lines, log_text, Field, LogLine, TITLE};
 use crate::serial;
-use crate::state::{push_log, query_refused_note, ImageKind, PageState, ProvUpdate};
+use crate::state::{
+    push_log, query_refused_note, sim_module_config, ImageKind, NextModule, PageState, ProvFailure,
+    ProvUpdate,
+};
 
 /// Timeout of a terminal command.
 const TERMINAL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -115,7 +119,7 @@ pub enum Msg {
     /// Provisioning progress.
     Prov(ProvUpdate),
     /// Provisioning ended.
-    ProvDone(Result<ProvisionReport, String>),
+    ProvDone(Result<ProvisionReport, ProvFailure>),
     /// Show or hide the key in the result.
     RevealKey,
     /// Copy the key.
@@ -150,6 +154,16 @@ pub enum Msg {
     ExportLogText,
     /// Export the log as JSON lines.
     ExportLogJson,
+    /// "Provision each new module automatically".
+    AutoProvision(bool),
+    /// "Next module".
+    NextModule,
+    /// A serial port the page may use was plugged in (Web Serial's `connect` event).
+    Plugged,
+    /// "Download batch CSV".
+    DownloadBatch,
+    /// "Re-key anyway": provision a module already in the table.
+    RekeyAnyway,
     /// Nothing to do.
     Noop,
 }
@@ -251,13 +265,13 @@ fn run_provision(link: Rc<Link>, plan: Rc<Plan>, scope: Scope<App>) {
                             }
                         })
                         .await
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| ProvFailure::from_session(&e))
                     }
-                    None => Err("not connected".into()),
+                    None => Err(ProvFailure::other("not connected")),
                 }
             })
             .await
-            .unwrap_or_else(|| Err(CANCELLED.into()));
+            .unwrap_or_else(|| Err(ProvFailure::other(CANCELLED)));
         scope.send_message(Msg::ProvDone(r));
     });
 }
@@ -280,6 +294,80 @@ fn run_terminal(link: Rc<Link>, line: String, scope: Scope<App>) {
             .unwrap_or_else(|| Err(CANCELLED.into()));
         scope.send_message(Msg::TermDone(r));
     });
+}
+
+/// Where to connect.
+enum To {
+    /// The simulated modem with this configuration.
+    Sim(Box<SimConfig>),
+    /// A serial port: this one (reconnect), else one the user picks.
+    Port(Option<SerialPort>),
+}
+
+/// Starts connecting (`false` when a connection is open or opening).
+fn start_connect(st: &mut PageState, to: To, scope: &Scope<App>) -> bool {
+    let Some(id) = st.begin_connect() else {
+        return false;
+    };
+    let observer = make_observer(st, scope.clone());
+    let scope = scope.clone();
+    match to {
+        To::Sim(config) => {
+            let speed = st.speed;
+            spawn_local(async move {
+                match connect_sim(id, *config, speed, observer).await {
+                    Ok(l) => scope.send_message(Msg::Connected(Rc::new(l))),
+                    Err(e) => scope.send_message(Msg::ConnectFailed(e)),
+                }
+            });
+        }
+        To::Port(port) => {
+            let (baud, flow) = (st.baud, st.flow);
+            let on_lost = scope.callback(|(id, reason)| Msg::Lost(id, reason));
+            spawn_local(async move {
+                match connect_serial(id, port, baud, flow, observer, on_lost).await {
+                    Ok(l) => scope.send_message(Msg::Connected(Rc::new(l))),
+                    Err(e) => scope.send_message(Msg::ConnectFailed(e)),
+                }
+            });
+        }
+    }
+    true
+}
+
+/// The wall-clock time of day, as the station's table shows it (`14:03:27`).
+fn wall_time() -> String {
+    String::from(js_sys::Date::new_0().to_locale_time_string("en-GB"))
+}
+
+/// The page-wide listeners, for the page's lifetime: `beforeunload` asks for confirmation while
+/// provisioned modules are not downloaded (their keys live in memory only), and Web Serial's
+/// `connect` event (a granted port plugged in) becomes [`Msg::Plugged`].
+fn listen_window(state: &PageState, scope: &Scope<App>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let unsaved = state.unsaved.clone();
+    let on_unload = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        if unsaved.get() {
+            e.prevent_default();
+            let _ = js_sys::Reflect::set(&e, &"returnValue".into(), &"".into());
+        }
+    });
+    let _ =
+        window.add_event_listener_with_callback("beforeunload", on_unload.as_ref().unchecked_ref());
+    on_unload.forget();
+    if state.serial_ok {
+        let scope = scope.clone();
+        let on_plug = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            scope.send_message(Msg::Plugged);
+        });
+        let _ = window
+            .navigator()
+            .serial()
+            .add_event_listener_with_callback("connect", on_plug.as_ref().unchecked_ref());
+        on_plug.forget();
+    }
 }
 
 impl App {
@@ -324,9 +412,11 @@ impl Component for App {
     type Message = Msg;
     type Properties = ();
 
-    fn create(_ctx: &Context<Self>) -> Self {
+    fn create(ctx: &Context<Self>) -> Self {
+        let state = PageState::new(serial::supported(), Rc::new(now_ms));
+        listen_window(&state, ctx.link());
         App {
-            state: Rc::new(PageState::new(serial::supported(), Rc::new(now_ms))),
+            state: Rc::new(state),
             link: None,
             last_port: None,
             query: None,
@@ -347,32 +437,13 @@ impl Component for App {
                 }
             }
             Msg::ConnectSerial | Msg::Reconnect | Msg::UseSim => {
-                let Some(id) = st.begin_connect() else {
-                    return false;
+                let to = match msg {
+                    Msg::UseSim => To::Sim(Box::new(sim_module_config(st.sim_modules))),
+                    Msg::Reconnect => To::Port(self.last_port.clone()),
+                    _ => To::Port(None),
                 };
-                let observer = make_observer(st, scope.clone());
-                let scope = scope.clone();
-                if let Msg::UseSim = msg {
-                    let speed = st.speed;
-                    spawn_local(async move {
-                        match connect_sim(id, speed, observer).await {
-                            Ok(l) => scope.send_message(Msg::Connected(Rc::new(l))),
-                            Err(e) => scope.send_message(Msg::ConnectFailed(e)),
-                        }
-                    });
-                } else {
-                    let port = match msg {
-                        Msg::Reconnect => self.last_port.clone(),
-                        _ => None,
-                    };
-                    let (baud, flow) = (st.baud, st.flow);
-                    let on_lost = scope.callback(|(id, reason)| Msg::Lost(id, reason));
-                    spawn_local(async move {
-                        match connect_serial(id, port, baud, flow, observer, on_lost).await {
-                            Ok(l) => scope.send_message(Msg::Connected(Rc::new(l))),
-                            Err(e) => scope.send_message(Msg::ConnectFailed(e)),
-                        }
-                    });
+                if !start_connect(st, to, scope) {
+                    return false;
                 }
             }
             Msg::Connected(link) => {
@@ -409,6 +480,9 @@ impl Component for App {
             Msg::Info(id, r) => {
                 if !st.info_read(id, r) {
                     return false;
+                }
+                if st.take_auto_provision() {
+                    scope.send_message(Msg::Provision);
                 }
             }
             Msg::Input(f, v) => {
@@ -461,7 +535,7 @@ impl Component for App {
             }
             Msg::Prov(u) => st.prov_update(u),
             Msg::ProvDone(r) => {
-                if st.prov_done(r) {
+                if st.prov_finished(r, wall_time()) {
                     refresh_info(st, self.link.as_ref(), scope);
                 }
             }
@@ -549,6 +623,37 @@ impl Component for App {
                 let _ = download("ryz014-log.jsonl", "application/x-ndjson", &text);
                 return false;
             }
+            Msg::AutoProvision(v) => st.auto_provision = v,
+            Msg::NextModule => {
+                let next = st.next_module();
+                if next == NextModule::Busy {
+                    return false;
+                }
+                if let Some(link) = self.link.take() {
+                    spawn_local(close_link(link));
+                }
+                self.query = None;
+                if let NextModule::Sim(config) = next {
+                    start_connect(st, To::Sim(config), scope);
+                }
+            }
+            Msg::Plugged => {
+                if !st.plugged() {
+                    return false;
+                }
+                start_connect(st, To::Port(self.last_port.clone()), scope);
+            }
+            Msg::DownloadBatch => {
+                if let Some(csv) = st.batch_csv() {
+                    let r = download("ryz014-batch.csv", "text/csv", &csv);
+                    st.batch_saved(r);
+                }
+            }
+            Msg::RekeyAnyway => {
+                st.rekey_confirmed = true;
+                st.prov_error = None;
+                scope.send_message(Msg::Provision);
+            }
         }
         true
     }
@@ -567,6 +672,7 @@ impl Component for App {
             <main>
                 <ConnectionPanel ..props.clone() />
                 <DevicePanel ..props.clone() />
+                <StationPanel ..props.clone() />
                 <ProvisionPanel ..props.clone() />
                 <ResultPanel ..props.clone() />
                 <ServerPanel ..props.clone() />

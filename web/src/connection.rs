@@ -17,14 +17,14 @@ use ryz014_core::session::{
 };
 use ryz014_core::timer::FuturesTimer;
 use ryz014_sim::paced::{self, RealClock};
-use ryz014_sim::PacedHandle;
+use ryz014_sim::{PacedHandle, SimConfig};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::SerialPort;
 use yew::Callback;
 
 use crate::serial;
-use crate::state::{page_config, LinkInfo};
+use crate::state::LinkInfo;
 
 type BoxRead = Box<dyn AsyncRead + Unpin>;
 type BoxWrite = Box<dyn AsyncWrite + Unpin>;
@@ -204,14 +204,16 @@ pub async fn connect_serial(
     ))
 }
 
-/// Starts the simulated modem at `speed` and gets in step with `AT`.
+/// Starts the simulated modem `config` (the page's: `crate::state::sim_module_config`) at
+/// `speed` and gets in step with `AT`.
 pub async fn connect_sim(
     id: u32,
+    config: SimConfig,
     speed: f64,
     observer: Box<dyn FnMut(&WireEvent)>,
 ) -> Result<Link, String> {
     let clock: RealClock = Rc::new(now_dur);
-    let (port, ctl) = paced::new(page_config(), clock, Rc::new(FuturesTimer), speed)
+    let (port, ctl) = paced::new(config, clock, Rc::new(FuturesTimer), speed)
         .map_err(|e| format!("simulator: {e}"))?;
     let mut client: ModemClient = Client::new(Box::new(port.clone()), Box::new(port), FuturesTimer);
     client.set_observer(observer);

@@ -15,6 +15,7 @@ mod device;
 mod monitor;
 mod provision;
 mod server;
+mod station;
 mod terminal;
 
 pub use connection::ConnectionPanel;
@@ -22,6 +23,7 @@ pub use device::DevicePanel;
 pub use monitor::MonitorPanel;
 pub use provision::{ProvisionPanel, ResultPanel};
 pub use server::ServerPanel;
+pub use station::StationPanel;
 pub use terminal::TerminalPanel;
 
 /// What every panel gets.

@@ -5,7 +5,7 @@ use ryz014_core::fota::{FotaPhase, PathStep};
 use yew::prelude::*;
 
 use super::{row, text_or_dash, PanelProps};
-use crate::state::title_case;
+use crate::state::{fota_phase_text, title_case};
 
 /// The FOTA monitor: phases, progress, warnings, timeline.
 #[function_component(MonitorPanel)]
@@ -50,7 +50,7 @@ pub fn monitor_panel(p: &PanelProps) -> Html {
             }
             { error.unwrap_or_default() }
             <dl>
-                { row("Phase", html! { { phase.meaning() } }) }
+                { row("Phase", html! { { fota_phase_text(t) } }) }
                 { row("Version before", text_or_dash(t.version_before().map(str::to_string))) }
                 { row("Version after", text_or_dash(t.version_after().map(str::to_string).or_else(|| t.target_version().map(|v| format!("{v} (target)"))))) }
                 { row("Attempts", html! { { t.attempts().to_string() } }) }

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::{row, text_or_dash, PanelProps};
 use crate::app::Msg;
 use crate::logic::Field;
-use crate::state::{PageState, StepState};
+use crate::state::{PageState, StepState, READING_REASON};
 
 /// One text field of the form, with its hint or error.
 fn field_input(s: &PageState, send: &Callback<Msg>, f: Field) -> Html {
@@ -117,6 +117,8 @@ pub fn provision_panel(p: &PanelProps) -> Html {
         }
     });
     let key_error = s.key.secret().err();
+    // The plan is made for the IMEI: wait until the device is read.
+    let reading = s.connected() && s.info_loading;
     let group = |title: &str, fields: &[Field]| {
         html! {
             <fieldset>
@@ -163,10 +165,16 @@ pub fn provision_panel(p: &PanelProps) -> Html {
                 </div>
                 if let Some(n) = &s.form_note { <p role="status">{ n.clone() }</p> }
                 <div class="controls">
-                    <button type="button" onclick={send.reform(|_| Msg::ReviewPlan)}>{ "Review plan" }</button>
-                    <button type="button" class="primary" disabled={s.prov_running || !s.connected()}
+                    <button type="button" disabled={reading} aria-describedby={reading.then_some("reading-reason")}
+                        onclick={send.reform(|_| Msg::ReviewPlan)}>{ "Review plan" }</button>
+                    <button type="button" class="primary" disabled={s.prov_running || !s.connected() || reading}
+                        aria-describedby={reading.then_some("reading-reason")}
                         onclick={send.reform(|_| Msg::Provision)}>{ "Provision" }</button>
+                    if s.prov_error.is_some() && s.rekey_needs_confirmation() && !s.prov_running {
+                        <button type="button" onclick={send.reform(|_| Msg::RekeyAnyway)}>{ "Re-key anyway" }</button>
+                    }
                 </div>
+                if reading { <p id="reading-reason" class="hint" role="status">{ READING_REASON }</p> }
             </form>
             if let Some(e) = &s.plan_error { <p class="error" role="alert">{ e.clone() }</p> }
             { plan_view(s) }

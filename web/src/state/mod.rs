@@ -19,9 +19,14 @@ use crate::logic::{Field, KeyField, LogLine, ProfileForm, BAUD_RATES};
 
 mod provision;
 mod server;
+mod station;
 
 pub use provision::{ProvResult, ProvUpdate, StepState};
 pub use server::{query_refused_note, ImageKind};
+pub use station::{
+    fota_phase_text, sim_imei, sim_module_config, ModuleRow, NextModule, Outcome, ProvFailure,
+    NOTHING_REPORTED, READING_REASON,
+};
 
 /// Most log lines kept in memory.
 pub const LOG_KEEP: usize = 5000;
@@ -136,6 +141,24 @@ pub struct PageState {
     pub term_busy: bool,
     /// The last terminal command's error.
     pub term_error: Option<String>,
+    /// The station's table: every module provisioned or failed in this session (keys in
+    /// memory only).
+    pub station: Vec<ModuleRow>,
+    /// Provisioned rows not downloaded yet (shared with the page's `beforeunload` handler).
+    pub unsaved: Rc<Cell<bool>>,
+    /// A remark of the station panel.
+    pub station_note: Option<String>,
+    /// "Provision each new module automatically".
+    pub auto_provision: bool,
+    /// "Next module" on a serial port: reconnect when a module is plugged in.
+    pub awaiting_next: bool,
+    /// The next IMEI read may start provisioning by itself (see
+    /// [`PageState::take_auto_provision`]).
+    pub auto_armed: bool,
+    /// Re-keying the connected module (already in the table) was confirmed.
+    pub rekey_confirmed: bool,
+    /// Simulated modules started after the first ("Next module"; each gets a new IMEI).
+    pub sim_modules: u32,
 }
 
 /// Appends a line to the log, keeping the last [`LOG_KEEP`].
@@ -201,6 +224,14 @@ impl PageState {
             hist_pos: None,
             term_busy: false,
             term_error: None,
+            station: Vec::new(),
+            unsaved: Rc::new(Cell::new(false)),
+            station_note: None,
+            auto_provision: false,
+            awaiting_next: false,
+            auto_armed: false,
+            rekey_confirmed: false,
+            sim_modules: 0,
         }
     }
 
@@ -241,6 +272,11 @@ impl PageState {
         self.info = None;
         self.info_error = None;
         self.link = Some(link);
+        self.awaiting_next = false;
+        self.rekey_confirmed = false;
+        if self.auto_provision {
+            self.auto_armed = true;
+        }
     }
 
     /// Connecting failed.

@@ -112,6 +112,9 @@ impl PageState {
             let list: Vec<String> = errors.into_iter().map(|e| e.message).collect();
             format!("The profile has problems: {}", list.join("; "))
         })?;
+        if self.connected() && self.info_loading {
+            return Err(super::READING_REASON.into());
+        }
         let imei = self.info.as_ref().and_then(|i| i.imei.clone()).ok_or(
             "Connect a modem (or the simulated one) first: the plan is made for its IMEI.",
         )?;
@@ -153,6 +156,9 @@ impl PageState {
             self.prov_error = Some("Connect a modem (or the simulated one) first.".into());
             return None;
         }
+        if self.refuse_rekey() {
+            return None;
+        }
         let plan = match self.make_plan() {
             Ok(p) => Rc::new(p),
             Err(e) => {
@@ -173,6 +179,7 @@ impl PageState {
         }
         self.plan = Some(plan.clone());
         self.plan_error = None;
+        self.rekey_confirmed = false;
         self.prov_running = true;
         self.prov_error = None;
         self.prov_notes.clear();
