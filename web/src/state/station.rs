@@ -19,10 +19,10 @@ use crate::logic::KeyField;
 pub const NOTHING_REPORTED: &str =
     "Nothing reported yet: no FOTA notification from the modem since connecting.";
 
-/// What the monitor's "Phase" row says: the phase's meaning, or [`NOTHING_REPORTED`] while no
-/// FOTA state has been seen (the tracker's phase is then a placeholder, "state 0").
+/// What the monitor's "Phase" row says: the phase's meaning, or [`NOTHING_REPORTED`] while the
+/// modem reported nothing ([`FotaTracker::has_report`]).
 pub fn fota_phase_text(t: &FotaTracker) -> String {
-    if t.has_fota_state() || t.attempts() > 0 {
+    if t.has_report() {
         t.phase().meaning()
     } else {
         NOTHING_REPORTED.to_string()

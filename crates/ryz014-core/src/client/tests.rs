@@ -361,7 +361,11 @@ fn raw_prefix_and_reboot_detection() {
     assert!(raw_reboots("AT+CFUN=1, 1"));
     assert!(!raw_reboots("AT+CFUN=5"));
     // The same answer as the typed command's spec: only the blocking upgrade reboots.
-    assert!(raw_reboots(r#"AT+SQNSUPGRADE="http://example.com/fw.dup",1,5,0"#));
-    assert!(!raw_reboots(r#"AT+SQNSUPGRADE="http://example.com/fw.dup",0,5,1"#));
+    assert!(raw_reboots(
+        r#"AT+SQNSUPGRADE="http://example.com/fw.dup",1,5,0"#
+    ));
+    assert!(!raw_reboots(
+        r#"AT+SQNSUPGRADE="http://example.com/fw.dup",0,5,1"#
+    ));
     assert!(!raw_reboots("AT+NOTACOMMAND=1"));
 }

@@ -203,10 +203,12 @@ fn phase_serializes_as_its_name() {
 fn the_view_follows_an_upgrade_along_the_phase_path() {
     let mut t = FotaTracker::new();
     assert_eq!(t.phase_label(), NO_FOTA_YET);
+    assert!(!t.has_report());
     assert_eq!(t.progress_to_show(), 0);
     assert!(!t.is_in_progress());
     assert!(t.path_steps().iter().all(|(_, s)| *s == PathStep::Future));
     t.apply(secs(1), &state(3));
+    assert!(t.has_report());
     assert_eq!(t.phase_label(), "idle");
     assert!(!t.is_in_progress());
     t.apply(secs(2), &state(5));

@@ -84,10 +84,17 @@ impl FotaTracker {
         }
     }
 
-    /// The phase's name (e.g. `downloading`), or [`NO_FOTA_YET`] while neither a FOTA state nor
-    /// an attempt has been seen.
+    /// Whether the modem reported anything of FOTA yet: a FOTA state or an upgrade attempt.
+    /// Before that the tracker's phase is only a placeholder (state 0) and front ends say that
+    /// nothing was reported.
+    pub fn has_report(&self) -> bool {
+        self.has_fota_state() || self.attempts() > 0
+    }
+
+    /// The phase's name (e.g. `downloading`), or [`NO_FOTA_YET`] while nothing was reported
+    /// ([`FotaTracker::has_report`]).
     pub fn phase_label(&self) -> &'static str {
-        if self.has_fota_state() || self.attempts() > 0 {
+        if self.has_report() {
             self.phase().name()
         } else {
             NO_FOTA_YET
