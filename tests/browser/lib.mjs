@@ -185,6 +185,21 @@ export function tableRows(page, name) {
     .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.innerText.trim())));
 }
 
+/** The station's table of modules (its accessible name). */
+export const STATION_TABLE = 'Provisioned modules';
+
+/** Waits until the station's table has `n` rows, each finished (result and time); returns them. */
+export async function stationRowsDone(page, n, timeout) {
+  return until(
+    `${n} finished row(s) in the table`,
+    async () => {
+      const rows = await tableRows(page, STATION_TABLE);
+      return rows.length === n && rows.every((r) => r[4] && r[5]) ? rows : null;
+    },
+    { timeout },
+  );
+}
+
 /** Clicks `name` and returns the text of the file it downloads. */
 export async function downloadText(page, name) {
   const { readFileSync } = await import('node:fs');

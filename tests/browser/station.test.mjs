@@ -19,12 +19,14 @@ import {
   openPage,
   pageText,
   shot,
+  STATION_TABLE,
+  stationRowsDone,
   storageDump,
   tableRows,
   until,
 } from './lib.mjs';
 
-const TABLE = 'Provisioned modules';
+const TABLE = STATION_TABLE;
 const URI = 'coaps://bootstrap.example.test:5684';
 
 let browser;
@@ -47,16 +49,9 @@ function check(name, body) {
   test(name, guarded(() => page, 'station', name, body));
 }
 
-/** Waits until the table has `n` rows, the last one finished; returns the rows. */
-async function rowsDone(n, timeout = 180_000) {
-  return until(
-    `${n} finished row(s) in the table`,
-    async () => {
-      const rows = await tableRows(page, TABLE);
-      return rows.length === n && rows.every((r) => r[4] && r[5]) ? rows : null;
-    },
-    { timeout },
-  );
+/** Waits until the table has `n` finished rows; returns them. */
+function rowsDone(n, timeout = 180_000) {
+  return stationRowsDone(page, n, timeout);
 }
 
 /** The batch CSV's rows (without the header), each as [endpoint, identity, key]. */

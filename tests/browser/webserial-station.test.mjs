@@ -18,12 +18,14 @@ import {
   openPage,
   pageText,
   shot,
+  STATION_TABLE,
+  stationRowsDone,
   storageDump,
   tableRows,
   until,
 } from './lib.mjs';
 
-const TABLE = 'Provisioned modules';
+const TABLE = STATION_TABLE;
 const FIRST = '353760102345677';
 
 /** A 15-digit IMEI with its Luhn check digit, from its first 14 digits. */
@@ -68,16 +70,9 @@ function check(name, body) {
   test(name, guarded(() => page, 'serial-station', name, body));
 }
 
-/** Waits until the table has `n` rows, the last one finished; returns the rows. */
-async function rowsDone(n, timeout = 120_000) {
-  return until(
-    `${n} finished row(s) in the table`,
-    async () => {
-      const rows = await tableRows(page, TABLE);
-      return rows.length === n && rows.every((r) => r[4] && r[5]) ? rows : null;
-    },
-    { timeout },
-  );
+/** Waits until the table has `n` finished rows; returns them. */
+function rowsDone(n, timeout = 120_000) {
+  return stationRowsDone(page, n, timeout);
 }
 
 check('the first module is provisioned by hand', async () => {
