@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
-use ryz014_serial::inventory::{ExportFormat, Inventory, InventoryError, Record};
+use ryz014_serial::inventory::{
+    is_database_url, open_store, postgres::redact_url, ExportFormat, InventoryError,
+    InventoryStore, OpenMode, Record,
+};
 
 use crate::context::{CliError, InventoryArg, Out};
 
@@ -99,6 +102,7 @@ fn record_event(r: &Record) -> Value {
         "replaces": r.replaces,
         "superseded_by": r.superseded_by,
         "server": r.server,
+        "station": r.station,
         "created_at": r.created_at,
         "updated_at": r.updated_at,
     })
@@ -106,10 +110,10 @@ fn record_event(r: &Record) -> Value {
 
 /// Opens the inventory read-only (nothing in it or around it changes) and warns when other users
 /// may read it: it holds PSK secrets, but a reading command does not change its mode.
-fn open_for_reading(inv: &InventoryArg, out: &Out) -> Result<Inventory, CliError> {
-    let inventory = Inventory::open_read_only(&inv.path)?;
+fn open_for_reading(inv: &InventoryArg, out: &Out) -> Result<Box<dyn InventoryStore>, CliError> {
+    let inventory = open_store(&inv.path, OpenMode::ReadOnly, inv.station.as_deref())?;
     #[cfg(unix)]
-    {
+    if !is_database_url(&inv.path) {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(&inv.path) {
             let mode = meta.permissions().mode() & 0o777;
@@ -127,12 +131,21 @@ fn open_for_reading(inv: &InventoryArg, out: &Out) -> Result<Inventory, CliError
     Ok(inventory)
 }
 
+/// `--inventory` as shown: a database URL without its password.
+fn spec_shown(spec: &std::path::Path) -> String {
+    if is_database_url(spec) {
+        redact_url(&spec.to_string_lossy())
+    } else {
+        spec.display().to_string()
+    }
+}
+
 fn list(inv: &InventoryArg, out: &Out) -> Result<(), CliError> {
-    out.debug(1, &format!("opening inventory {}", inv.path.display()));
+    out.debug(1, &format!("opening inventory {}", spec_shown(&inv.path)));
     let inventory = open_for_reading(inv, out)?;
     let records = inventory.list()?;
     if records.is_empty() {
-        out.say(&format!("no records in {}", inv.path.display()))?;
+        out.say(&format!("no records in {}", inventory.location()))?;
     } else {
         out.say(&format!(
             "{:>4}  {:<15}  {:<10}  {:<10}  {:<6}  {:<24}  {:<14}  {:<20}  note",
@@ -166,7 +179,7 @@ fn list(inv: &InventoryArg, out: &Out) -> Result<(), CliError> {
 /// Says which IMEIs the export leaves out because their newest record is pending or failed: the
 /// modem may hold that record's key, or none, so no key of theirs is handed out as current. On
 /// stderr in words (the export itself may be on stdout), as `attention` events with `--json`.
-fn report_attention(inventory: &Inventory, out: &Out) -> Result<(), CliError> {
+fn report_attention(inventory: &dyn InventoryStore, out: &Out) -> Result<(), CliError> {
     let records = inventory.needing_attention()?;
     for r in &records {
         out.event(&json!({
@@ -188,9 +201,9 @@ fn export(
     file: Option<PathBuf>,
     out: &Out,
 ) -> Result<(), CliError> {
-    out.debug(1, &format!("opening inventory {}", inv.path.display()));
+    out.debug(1, &format!("opening inventory {}", spec_shown(&inv.path)));
     let inventory = open_for_reading(inv, out)?;
-    report_attention(&inventory, out)?;
+    report_attention(inventory.as_ref(), out)?;
     // `--out -` is standard output.
     let file = file.filter(|p| p.as_os_str() != "-");
     let format_name = format
