@@ -333,3 +333,109 @@ fn a_password_never_shows_in_messages() {
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("postgres://ryz@127.0.0.1:1/x"), "{text}");
 }
+
+const IMEI_C: &str = "356938035643809";
+const IMEI_D: &str = "490154203237526";
+const IMEI_E: &str = "353918053186017";
+const SECRET_C: &str = "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+const SECRET_D: &str = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+const SECRET_E: &str = "e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0";
+const SECRET_F: &str = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0";
+
+#[test]
+fn import_moves_a_station_file_into_the_database_without_duplicates_or_loss() {
+    let Some(url) = pg::fresh_database("import") else {
+        return;
+    };
+    let shared = pg_store(&url, "line-1");
+    // The database has D (verified later than the file's) and E (verified before the file's).
+    let e_db = shared
+        .begin_pending(&new_record(IMEI_E, SECRET_F), false)
+        .unwrap();
+    shared.mark_verified(e_db, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("station-7.sqlite");
+    {
+        let st = open_store(&file, OpenMode::Write, Some("station-7")).unwrap();
+        let a = st
+            .begin_pending(&new_record(IMEI_A, SECRET_A), false)
+            .unwrap();
+        st.mark_verified(a, None).unwrap();
+        let a2 = st
+            .begin_pending(&new_record(IMEI_A, SECRET_B), true)
+            .unwrap();
+        st.mark_verified(a2, None).unwrap();
+        let b = st
+            .begin_pending(&new_record(IMEI_B, SECRET_C), false)
+            .unwrap();
+        st.mark_failed(b, "no answer").unwrap();
+        st.begin_pending(&new_record(IMEI_C, SECRET_C), false)
+            .unwrap();
+        let d = st
+            .begin_pending(&new_record(IMEI_D, SECRET_D), false)
+            .unwrap();
+        st.mark_verified(d, None).unwrap();
+        let e = st
+            .begin_pending(&new_record(IMEI_E, SECRET_E), false)
+            .unwrap();
+        st.mark_verified(e, None).unwrap();
+    }
+    let d_db = shared
+        .begin_pending(&new_record(IMEI_D, SECRET_F), false)
+        .unwrap();
+    shared.mark_verified(d_db, None).unwrap();
+
+    let import = || {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ryz014"))
+            .args(["--json", "inventory", "import"])
+            .arg(&file)
+            .args(["--inventory", &url])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for secret in [SECRET_A, SECRET_B, SECRET_C, SECRET_D, SECRET_E] {
+            assert!(!text.contains(secret));
+        }
+        serde_json::from_str::<serde_json::Value>(text.lines().last().unwrap()).unwrap()
+    };
+    let first = import();
+    assert_eq!(first["imported"], 6, "{first}");
+    assert_eq!(first["kept_as_history"], 1, "{first}");
+    assert_eq!(first["replaced"], 1, "{first}");
+    let again = import();
+    assert_eq!(again["imported"], 0, "{again}");
+    assert_eq!(again["already"], 6, "{again}");
+
+    let all = shared.list().unwrap();
+    assert_eq!(all.len(), 8, "6 imported + 2 of the database, none twice");
+    for secret in [SECRET_A, SECRET_B, SECRET_C, SECRET_D, SECRET_E, SECRET_F] {
+        assert!(
+            all.iter().any(|r| r.secret.expose_hex() == secret),
+            "no loss"
+        );
+    }
+    let verified = |i: &str| shared.find_verified(&imei(i)).unwrap().unwrap();
+    assert_eq!(verified(IMEI_A).secret.expose_hex(), SECRET_B);
+    assert_eq!(verified(IMEI_D).id, d_db, "the database's newer D stays");
+    assert_eq!(
+        verified(IMEI_E).secret.expose_hex(),
+        SECRET_E,
+        "the file's newer E wins"
+    );
+    assert_eq!(shared.get(e_db).unwrap().state, State::Superseded);
+    let history_a = shared.history(&imei(IMEI_A)).unwrap();
+    assert_eq!(history_a[0].superseded_by, Some(history_a[1].id));
+    assert_eq!(history_a[1].replaces, Some(history_a[0].id));
+    assert_eq!(history_a[0].station.as_deref(), Some("station-7"));
+    // The file's pending record is resumable by any station.
+    let c = shared.find_resumable(&imei(IMEI_C)).unwrap().unwrap();
+    shared.claim(c.id).unwrap();
+    shared.mark_verified(c.id, None).unwrap();
+    let b = shared.find_resumable(&imei(IMEI_B)).unwrap().unwrap();
+    assert_eq!(b.state, State::Failed);
+}

@@ -7,8 +7,9 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use ryz014_serial::inventory::{
-    is_database_url, open_store, postgres::redact_url, ExportFormat, InventoryError,
-    InventoryStore, OpenMode, Record,
+    is_database_url, open_store,
+    postgres::{redact_url, PgInventory},
+    ExportFormat, InventoryError, InventoryStore, OpenMode, Record,
 };
 
 use crate::context::{CliError, InventoryArg, Out};
@@ -54,6 +55,24 @@ Examples:
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Move a station's SQLite inventory into the shared PostgreSQL inventory.
+    #[command(after_help = "\
+Every record of FILE is added to the database named by --inventory (a postgres:// URL), with its
+secret, times, state, station and rotation history, in one transaction: an error leaves the
+database as it was, and running the import again adds nothing twice. Where the file and the
+database both have an active record for an IMEI, the newer stays active and the older is kept as
+history (superseded). FILE is only read.
+
+Example:
+  ryz014 inventory import station-3.sqlite --inventory postgres://ryz014@db.line/inventory")]
+    Import {
+        /// The shared inventory (a postgres:// URL).
+        #[command(flatten)]
+        inventory: InventoryArg,
+        /// The station's SQLite inventory file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// `--format` of `inventory export`.
@@ -83,6 +102,7 @@ pub fn run(command: &InventoryCommand, out: &Out) -> Result<(), CliError> {
             format,
             out: file,
         } => export(inventory, *format, file.clone(), out),
+        InventoryCommand::Import { inventory, file } => import(inventory, file, out),
     }
 }
 
@@ -248,4 +268,39 @@ fn export(
         }
     }
     Ok(())
+}
+
+fn import(inv: &InventoryArg, file: &std::path::Path, out: &Out) -> Result<(), CliError> {
+    if !is_database_url(&inv.path) {
+        return Err(CliError::new(
+            crate::context::Exit::Usage,
+            "inventory import moves records into a shared database: give it with \
+             --inventory postgres://…"
+                .to_string(),
+        ));
+    }
+    let source = ryz014_serial::inventory::Inventory::open_read_only(file)?;
+    let station = inv
+        .station
+        .clone()
+        .or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(ryz014_serial::inventory::host_name);
+    let url = inv.path.to_string_lossy();
+    let target = PgInventory::connect(&url, &station)?;
+    let s = target.import_sqlite(&source, &station)?;
+    out.event(&json!({
+        "event": "imported", "file": file, "inventory": target.location(),
+        "imported": s.imported, "already": s.already,
+        "kept_as_history": s.kept_as_history, "replaced": s.replaced,
+    }))?;
+    out.say(&format!(
+        "imported {} record(s) from {} into {} ({} already there; {} kept as history behind a \
+         newer active record; {} active record(s) replaced by newer imported ones)",
+        s.imported,
+        file.display(),
+        target.location(),
+        s.already,
+        s.kept_as_history,
+        s.replaced
+    ))
 }

@@ -23,8 +23,8 @@ use postgres::{Client, NoTls, Row, Transaction};
 use ryz014_core::imei::Imei;
 
 use super::{
-    scrub, store::InventoryStore, validate, InventoryError, NewRecord, RawRow, Record, RecordId,
-    State,
+    scrub, store::InventoryStore, validate, Inventory, InventoryError, NewRecord, RawRow, Record,
+    RecordId, State,
 };
 
 /// The versioned schema migrations, in order (`migrations/postgres/NNNN_name.sql`).
@@ -339,6 +339,136 @@ impl PgInventory {
         )
         .map_err(|e| self.db(&e))?;
         Ok(())
+    }
+}
+
+/// What [`PgInventory::import_sqlite`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Records added to the database.
+    pub imported: usize,
+    /// Records found already imported (an import run again), left as they are.
+    pub already: usize,
+    /// Imported records that were active (pending or verified) in the file, kept as history
+    /// (`superseded`) because the database already had a newer active record of their IMEI.
+    pub kept_as_history: usize,
+    /// Active records of the database that a newer imported record replaced (now `superseded`).
+    pub replaced: usize,
+}
+
+impl PgInventory {
+    /// Moves a station's SQLite inventory into this database, in one transaction (an error leaves
+    /// the database as it was; running it again adds nothing twice). Every record is kept, with
+    /// its secret, times, station (`station` for files older than schema version 3) and its
+    /// links to the records it replaced. Where the file and the database both have an active
+    /// record for an IMEI, the newer stays active and the older becomes `superseded` by it.
+    pub fn import_sqlite(
+        &self,
+        source: &Inventory,
+        station: &str,
+    ) -> Result<ImportSummary, InventoryError> {
+        let records = source.list()?;
+        let mut c = self.lock();
+        let mut tx = c.transaction().map_err(|e| self.db(&e))?;
+        // Stations wait while the records move (reads go on).
+        tx.batch_execute("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE")
+            .map_err(|e| self.db(&e))?;
+        let mut summary = ImportSummary::default();
+        let mut ids: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        let mut links: Vec<(i64, i64)> = Vec::new();
+        for r in &records {
+            let key = format!("sqlite:{}@{}#{}", r.imei, r.created_at, r.id.0);
+            if let Some(row) = tx
+                .query_opt("SELECT id FROM devices WHERE import_key = $1", &[&key])
+                .map_err(|e| self.db(&e))?
+            {
+                ids.insert(r.id.0, row.get(0));
+                summary.already += 1;
+                continue;
+            }
+            let mut state = r.state;
+            let mut superseded_by: Option<i64> = None;
+            let mut displaced: Option<i64> = None;
+            if matches!(state, State::Pending | State::Verified) {
+                let active = tx
+                    .query_opt(
+                        "SELECT id, created_at >= $2::text::timestamptz FROM devices \
+                         WHERE imei = $1 AND state IN ('pending', 'verified') FOR UPDATE",
+                        &[&r.imei.as_str(), &r.created_at],
+                    )
+                    .map_err(|e| self.db(&e))?;
+                if let Some(row) = active {
+                    let (id, db_is_newer): (i64, bool) = (row.get(0), row.get(1));
+                    if db_is_newer {
+                        state = State::Superseded;
+                        superseded_by = Some(id);
+                        summary.kept_as_history += 1;
+                    } else {
+                        tx.execute(
+                            "UPDATE devices SET state = 'superseded', updated_at = now() \
+                             WHERE id = $1",
+                            &[&id],
+                        )
+                        .map_err(|e| self.db(&e))?;
+                        displaced = Some(id);
+                        summary.replaced += 1;
+                    }
+                }
+            }
+            let replaces = r.replaces.and_then(|old| ids.get(&old.0).copied());
+            let row = tx
+                .query_one(
+                    "INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state, \
+                     port, firmware, error, replaces, superseded_by, server, station, \
+                     created_at, updated_at, import_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                     $14::text::timestamptz, $15::text::timestamptz, $16) RETURNING id",
+                    &[
+                        &r.imei.as_str(),
+                        &r.endpoint,
+                        &r.psk_identity,
+                        &r.secret.expose_hex(),
+                        &r.profile,
+                        &state.as_str(),
+                        &r.port,
+                        &r.firmware,
+                        &r.error,
+                        &replaces,
+                        &superseded_by,
+                        &r.server,
+                        &r.station.as_deref().unwrap_or(station),
+                        &r.created_at,
+                        &r.updated_at,
+                        &key,
+                    ],
+                )
+                .map_err(|e| self.db(&e))?;
+            let id: i64 = row.get(0);
+            ids.insert(r.id.0, id);
+            if let Some(old) = displaced {
+                tx.execute(
+                    "UPDATE devices SET superseded_by = $1 WHERE id = $2",
+                    &[&id, &old],
+                )
+                .map_err(|e| self.db(&e))?;
+            }
+            if let Some(by) = r.superseded_by {
+                links.push((id, by.0));
+            }
+            summary.imported += 1;
+        }
+        // Links to records that came later in the file.
+        for (id, by) in links {
+            if let Some(by) = ids.get(&by) {
+                tx.execute(
+                    "UPDATE devices SET superseded_by = $1 WHERE id = $2 AND superseded_by IS NULL",
+                    &[by, &id],
+                )
+                .map_err(|e| self.db(&e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.db(&e))?;
+        Ok(summary)
     }
 }
 
