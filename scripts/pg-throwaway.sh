@@ -20,7 +20,11 @@ as_owner() {
 case "$cmd" in
   start)
     mkdir -p "$dir"
-    [ "$(id -u)" = 0 ] && chown nobody: "$dir"
+    if [ "$(id -u)" = 0 ]; then
+      chown nobody: "$dir"
+      runuser -u nobody -- test -w "$dir" ||
+        { echo "pg-throwaway: the user nobody cannot write to $dir (a parent folder is private)" >&2; exit 1; }
+    fi
     as_owner "$bin/initdb" -D "$dir/data" -U ryz014 --auth=trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
     for _ in $(seq 1 20); do
