@@ -119,10 +119,12 @@ fn four_stations_share_one_database_with_collisions_and_a_crash() {
         let mut victim = ryz014_command(&a).spawn().unwrap();
         let stdout = BufReader::new(victim.stdout.take().unwrap());
         let mut recorded = 0;
+        let mut seen = Vec::new();
         for line in stdout.lines() {
             let Ok(line) = line else { break };
+            seen.push(line.clone());
             let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if v["event"] == "step" && v["status"] == "done" {
+            if v["event"] == "recorded" {
                 recorded += 1;
                 if recorded == 8 {
                     // kill -9: no destructor, its session simply vanishes.
@@ -131,9 +133,24 @@ fn four_stations_share_one_database_with_collisions_and_a_crash() {
                 }
             }
         }
-        let _ = victim.wait();
+        let status = victim.wait();
+        // Its records stay pending (only a collision may be taken over by the other station at
+        // once, as a crashed station's record is resumable from any station).
+        let left = PgInventory::connect(&url, "check")
+            .unwrap()
+            .in_state(State::Pending)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.station.as_deref() == Some("station-3"))
+            .count();
+        assert!(
+            left >= 6,
+            "the killed station left {left} pending records\n{status:?}\n{}",
+            seen.join("\n")
+        );
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    let mut refusals = 0;
     for (s, o) in outputs.iter().enumerate() {
         let lines = json_lines(o);
         let failed = events(&lines, "port_failed");
@@ -147,15 +164,12 @@ fn four_stations_share_one_database_with_collisions_and_a_crash() {
             );
         }
         assert!(failed.len() <= 2, "station {s}: {}", both(o));
+        refusals += failed.len();
     }
+    // The collisions between stations 0-1 and 1-2 were each refused on one side.
+    assert!(refusals >= 2, "{refusals} refusals");
+    eprintln!("collisions refused by the database: {refusals}");
     let inv = PgInventory::connect(&url, "check").unwrap();
-    let pending_after_crash = inv.in_state(State::Pending).unwrap();
-    assert!(
-        pending_after_crash
-            .iter()
-            .any(|r| r.station.as_deref() == Some("station-3")),
-        "the killed station left pending records: {pending_after_crash:?}"
-    );
 
     // A replacement station takes the killed one's modems and pending records over.
     let o = run_limited(
@@ -174,8 +188,9 @@ fn four_stations_share_one_database_with_collisions_and_a_crash() {
         started.elapsed().as_secs_f64()
     );
 
-    // Every IMEI: exactly one active record, verified, whose key one of its modems holds; the
-    // other modem of a collision holds none.
+    // Every IMEI: exactly one active record, verified, whose key its modem holds; the other modem
+    // of a collision holds no key, or the same one (when a station was killed after writing it
+    // and the other station took the record over: one record, one key).
     let all = inv.list().unwrap();
     let mut by_imei: HashMap<String, Vec<_>> = HashMap::new();
     for r in &all {
@@ -210,12 +225,14 @@ fn four_stations_share_one_database_with_collisions_and_a_crash() {
             .map(|(s, i)| &ports[s][i])
             .collect();
         let holding: Vec<_> = modems.iter().filter(|p| !held[**p].is_empty()).collect();
-        assert_eq!(holding.len(), 1, "IMEI {imei}: one modem holds a key");
-        assert_eq!(
-            held[*holding[0]],
-            vec![key],
-            "IMEI {imei}: the verified key"
-        );
+        assert!(!holding.is_empty(), "IMEI {imei}: a modem holds its key");
+        for p in holding {
+            assert_eq!(
+                held[*p],
+                vec![key.clone()],
+                "IMEI {imei}: only the verified key"
+            );
+        }
     }
     drop(sims);
 }
