@@ -439,3 +439,67 @@ fn import_moves_a_station_file_into_the_database_without_duplicates_or_loss() {
     let b = shared.find_resumable(&imei(IMEI_B)).unwrap().unwrap();
     assert_eq!(b.state, State::Failed);
 }
+
+/// `ryz014 --json <args> --inventory <spec>`: its stdout.
+fn cli(args: &[&str], spec: &str) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ryz014"))
+        .args(args)
+        .args(["--inventory", spec])
+        .env_remove("RYZ014_INVENTORY")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn inventory_list_and_export_are_the_same_on_every_backend() {
+    let Some(url) = pg::fresh_database("cli_list_export") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("inv.sqlite");
+    let specs = [file.to_str().unwrap().to_string(), url.clone()];
+    for spec in &specs {
+        let inv = open_store(Path::new(spec), OpenMode::Write, Some("st-9")).unwrap();
+        let a = inv
+            .begin_pending(&new_record(IMEI_A, SECRET_A), false)
+            .unwrap();
+        inv.mark_verified(a, None).unwrap();
+        let b = inv
+            .begin_pending(&new_record(IMEI_B, SECRET_B), false)
+            .unwrap();
+        inv.mark_failed(b, "no answer").unwrap();
+    }
+    let outputs: Vec<(Vec<serde_json::Value>, String, String)> = specs
+        .iter()
+        .map(|spec| {
+            let list = cli(&["--json", "inventory", "list"], spec)
+                .lines()
+                .map(|l| {
+                    let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    let m = v.as_object_mut().unwrap();
+                    m.remove("created_at");
+                    m.remove("updated_at");
+                    v
+                })
+                .collect();
+            let csv = cli(&["inventory", "export"], spec);
+            let json = cli(&["inventory", "export", "--format", "json"], spec);
+            (list, csv, json)
+        })
+        .collect();
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0].0[0]["station"], "st-9");
+    assert!(outputs[0].1.contains(SECRET_A) && !outputs[0].1.contains(SECRET_B));
+    // Words mode never shows a secret, nor the URL's password.
+    let words = cli(&["-vv", "inventory", "list"], &url);
+    assert!(
+        !words.contains(SECRET_A) && words.contains("8749…"),
+        "{words}"
+    );
+}
