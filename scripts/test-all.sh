@@ -11,13 +11,15 @@
 #   1. installs: rustfmt/clippy, the wasm32 target, the MSRV toolchain (the workspace's
 #      rust-version, with its wasm32 target), wasm-bindgen-cli at the Cargo.lock version,
 #      cargo-deny 0.20.2, Debian's chromium + chromium-driver, ser2net (the network bridge of the
-#      serial crate's tests), and, for the web page, trunk 0.21.14, binaryen's wasm-opt (npm
+#      serial crate's tests), PostgreSQL 15's server binaries (the shared inventory's tests), and, for the web page, trunk 0.21.14, binaryen's wasm-opt (npm
 #      binaryen@132, in target/tools) and playwright-core (npm ci in tests/browser)
 #   2. cargo fmt --check; cargo clippy -D warnings (native workspace; core and web on wasm32);
 #      cargo +<MSRV> check --locked (native workspace; core and web on wasm32); cargo deny
 #      (licenses and duplicate versions, deny.toml; offline: no advisory database here)
 #   3. cargo test --workspace (native; includes the CLI end-to-end tests against ryz014-sim on
-#      pseudo-terminals, crates/ryz014-serial/tests)
+#      pseudo-terminals, crates/ryz014-serial/tests), with a throw-away PostgreSQL
+#      (scripts/pg-throwaway.sh: initdb + pg_ctl in a temporary folder, 127.0.0.1 on a free port,
+#      stopped at exit) whose URL the inventory tests get in RYZ014_TEST_POSTGRES
 #   4. the core's (and the web crate's) tests compiled to wasm32, in headless Chromium
 #   5. trunk build --release of the web page, with its gzipped wasm+JS size checked against the
 #      350 KB budget
@@ -94,6 +96,7 @@ count_tests() {
 
 on_exit() {
   local status=$?
+  if [ -n "${PG_DIR:-}" ]; then scripts/pg-throwaway.sh stop "$PG_DIR" || true; fi
   local failed_step="$STEP_NAME"
   if [ "$status" -eq 0 ]; then
     end_step
@@ -205,6 +208,9 @@ command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
 command -v cc >/dev/null 2>&1 || apt_packages+=(gcc libc6-dev)
 command -v ser2net >/dev/null 2>&1 || [ -x /usr/sbin/ser2net ] || apt_packages+=(ser2net)
+# The shared inventory's tests run against a throw-away PostgreSQL 15 (initdb, pg_ctl, pg_dump).
+[ -x /usr/lib/postgresql/15/bin/initdb ] && command -v pg_dump >/dev/null 2>&1 ||
+  apt_packages+=(postgresql-15 postgresql-client-15)
 if [ "$WEB_CRATE" = 1 ] || [ "$E2E" = 1 ]; then
   command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
@@ -214,7 +220,7 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   run as_root apt-get -o DPkg::Lock::Timeout=600 update -q
   run as_root apt-get -o DPkg::Lock::Timeout=600 install -y -q "${apt_packages[@]}"
 else
-  echo "Debian packages (chromium, chromium-driver, cc, ser2net, node/npm): present"
+  echo "Debian packages (chromium, chromium-driver, cc, ser2net, PostgreSQL 15, node/npm): present"
 fi
 CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 export CHROMEDRIVER
@@ -326,7 +332,16 @@ run cargo deny --locked --offline check licenses bans
 step "3  cargo test --workspace (native, with the CLI end-to-end tests)"
 # The CLI's end-to-end tests start the simulator binary on a pseudo-terminal: build it first.
 run cargo build -p ryz014-sim --bins
+# A throw-away PostgreSQL for the shared inventory's tests (stopped and deleted at exit); the
+# tests fail rather than skip when RYZ014_REQUIRE_POSTGRES is set.
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ryz014-pg.XXXXXX")
+RYZ014_TEST_POSTGRES=$(PG_BIN=/usr/lib/postgresql/15/bin scripts/pg-throwaway.sh start "$PG_DIR")
+export RYZ014_TEST_POSTGRES RYZ014_REQUIRE_POSTGRES=1
+echo "PostgreSQL for the tests: $RYZ014_TEST_POSTGRES"
 run_tests "native: cargo test --workspace" cargo test --workspace
+scripts/pg-throwaway.sh stop "$PG_DIR"
+PG_DIR=
+unset RYZ014_TEST_POSTGRES RYZ014_REQUIRE_POSTGRES
 
 # ---------------------------------------------------------------------------------------------
 step "4  wasm32 tests in headless Chromium (core; web)"

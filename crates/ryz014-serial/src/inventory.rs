@@ -21,6 +21,9 @@
 //! mode, no schema, no directory (SQLite itself may create the empty `-wal`/`-shm` companions of
 //! a WAL inventory, with the inventory's mode, so that readers and writers can share it).
 //! Creating an inventory is safe when many processes do it at once.
+//!
+//! The same life cycle on a shared PostgreSQL database is [`postgres::PgInventory`]; both
+//! implement [`InventoryStore`], which the provisioning flow and the commands use.
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -30,13 +33,17 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
-use ryz014_core::export::{coiote_csv, coiote_json, ExportRecord, LineEnding};
 use ryz014_core::imei::Imei;
 use ryz014_core::psk::PskSecret;
 use serde::Serialize;
 
+pub mod postgres;
+mod store;
+
+pub use store::{host_name, is_database_url, open_store, InventoryStore, OpenMode};
+
 /// The schema version this code writes (SQLite `user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The header line of the `coiote-csv` export (the core's, which the web page writes too).
 pub use ryz014_core::export::COIOTE_CSV_HEADER;
@@ -66,10 +73,13 @@ CREATE UNIQUE INDEX devices_one_pending ON devices(imei) WHERE state = 'pending'
 /// Version 2: the LwM2M (bootstrap) server the record's settings point the modem to.
 const SCHEMA_V2: &str = "ALTER TABLE devices ADD COLUMN server TEXT;";
 
+/// Version 3: the station (host name or `--station`) that last wrote the record.
+const SCHEMA_V3: &str = "ALTER TABLE devices ADD COLUMN station TEXT;";
+
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 const COLUMNS: &str = "id, imei, endpoint, psk_identity, psk_hex, profile, state, port, firmware, \
-                       error, replaces, superseded_by, created_at, updated_at, server";
+                       error, replaces, superseded_by, created_at, updated_at, server, station";
 
 /// The row id of an inventory record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -107,7 +117,7 @@ impl State {
         }
     }
 
-    fn parse(s: &str) -> Option<State> {
+    pub(crate) fn parse(s: &str) -> Option<State> {
         Some(match s {
             "pending" => State::Pending,
             "verified" => State::Verified,
@@ -187,6 +197,9 @@ pub struct Record {
     pub updated_at: String,
     /// The LwM2M (bootstrap) server URI (records written before schema version 2 have none).
     pub server: Option<String>,
+    /// The station (host name or `--station`) that last wrote the record (records written before
+    /// schema version 3 have none).
+    pub station: Option<String>,
 }
 
 /// Inventory errors. None of them carries a secret.
@@ -312,6 +325,30 @@ pub enum InventoryError {
         /// What is wrong with it.
         problem: String,
     },
+    /// Another station is provisioning this modem right now (its connection holds the record).
+    #[error(
+        "IMEI {imei} is being provisioned by station {station} (record {id}, since {started}); \
+         nothing was sent"
+    )]
+    InProgress {
+        /// The IMEI.
+        imei: String,
+        /// The pending record.
+        id: RecordId,
+        /// The station working on it.
+        station: String,
+        /// When it started (UTC, RFC 3339).
+        started: String,
+    },
+    /// The PostgreSQL database failed (or the connection was lost). Names the database (URL
+    /// without its password); never a secret.
+    #[error("inventory database {location}: {message}")]
+    Database {
+        /// The database URL, without its password.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Serializing the JSON export failed.
     #[error("JSON export: {0}")]
     Json(#[from] serde_json::Error),
@@ -321,6 +358,7 @@ pub enum InventoryError {
 pub struct Inventory {
     conn: Mutex<Connection>,
     path: PathBuf,
+    station: String,
 }
 
 impl fmt::Debug for Inventory {
@@ -392,13 +430,21 @@ impl Inventory {
         } else if version < 2 {
             // A version 1 file, read as it is: its records have no server column.
             conn.execute_batch(
-                "CREATE TEMP VIEW devices AS SELECT *, NULL AS server FROM main.devices",
+                "CREATE TEMP VIEW devices AS \
+                 SELECT *, NULL AS server, NULL AS station FROM main.devices",
+            )
+            .map_err(sql)?;
+        } else if version < 3 {
+            // A version 2 file: no station column.
+            conn.execute_batch(
+                "CREATE TEMP VIEW devices AS SELECT *, NULL AS station FROM main.devices",
             )
             .map_err(sql)?;
         }
         Ok(Inventory {
             conn: Mutex::new(conn),
             path,
+            station: host_name(),
         })
     }
 
@@ -461,6 +507,7 @@ impl Inventory {
         let inv = Inventory {
             conn: Mutex::new(conn),
             path,
+            station: host_name(),
         };
         inv.migrate()?;
         Ok(inv)
@@ -469,6 +516,12 @@ impl Inventory {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Names this station in the records it writes (default: the host name).
+    pub fn with_station(mut self, station: &str) -> Self {
+        self.station = station.to_string();
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -501,6 +554,9 @@ impl Inventory {
         }
         if version < 2 {
             tx.execute_batch(SCHEMA_V2).map_err(|e| self.sql(e))?;
+        }
+        if version < 3 {
+            tx.execute_batch(SCHEMA_V3).map_err(|e| self.sql(e))?;
         }
         if version < SCHEMA_VERSION {
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
@@ -552,8 +608,8 @@ impl Inventory {
         tx.execute(
             &format!(
                 "INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state, port, \
-                 firmware, replaces, server, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, {NOW}, {NOW})"
+                 firmware, replaces, server, station, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
             ),
             params![
                 new.imei.as_str(),
@@ -565,6 +621,7 @@ impl Inventory {
                 new.firmware,
                 replaces,
                 new.server,
+                self.station,
             ],
         )
         .map_err(|e| self.sql(e))?;
@@ -617,9 +674,9 @@ impl Inventory {
         tx.execute(
             &format!(
                 "UPDATE devices SET state = 'verified', firmware = COALESCE(?2, firmware), \
-                 error = NULL, updated_at = {NOW} WHERE id = ?1"
+                 error = NULL, station = ?3, updated_at = {NOW} WHERE id = ?1"
             ),
-            params![id.0, firmware],
+            params![id.0, firmware, self.station],
         )
         .map_err(|e| self.sql(e))?;
         tx.commit().map_err(|e| self.sql(e))
@@ -689,10 +746,10 @@ impl Inventory {
             }
             tx.execute(
                 &format!(
-                    "UPDATE devices SET state = 'pending', error = NULL, updated_at = {NOW} \
-                     WHERE id = ?1"
+                    "UPDATE devices SET state = 'pending', error = NULL, station = ?2, \
+                     updated_at = {NOW} WHERE id = ?1"
                 ),
-                [id.0],
+                params![id.0, self.station],
             )
             .map_err(|e| self.sql(e))?;
             tx.commit().map_err(|e| self.sql(e))?;
@@ -720,7 +777,7 @@ impl Inventory {
             &format!(
                 "UPDATE devices SET endpoint = ?2, psk_identity = ?3, psk_hex = ?4, profile = ?5, \
                  server = ?6, port = COALESCE(?7, port), firmware = COALESCE(?8, firmware), \
-                 updated_at = {NOW} WHERE id = ?1"
+                 station = ?9, updated_at = {NOW} WHERE id = ?1"
             ),
             params![
                 id.0,
@@ -731,6 +788,7 @@ impl Inventory {
                 new.server,
                 new.port,
                 new.firmware,
+                self.station,
             ],
         )
         .map_err(|e| self.sql(e))?;
@@ -740,17 +798,7 @@ impl Inventory {
     /// The record a plain re-run finishes: the pending one, else the newest record of the IMEI
     /// when it failed and the IMEI has no verified record (its secret may be on the modem).
     pub fn find_resumable(&self, imei: &Imei) -> Result<Option<Record>, InventoryError> {
-        let history = self.history(imei)?;
-        if let Some(p) = history.iter().find(|r| r.state == State::Pending) {
-            return Ok(Some(p.clone()));
-        }
-        if history.iter().any(|r| r.state == State::Verified) {
-            return Ok(None);
-        }
-        Ok(history
-            .into_iter()
-            .last()
-            .filter(|r| r.state == State::Failed))
+        store::resumable_in(self.history(imei)?)
     }
 
     /// The IMEIs with no verified record whose newest record is pending or failed: an
@@ -794,9 +842,10 @@ impl Inventory {
         let error = scrub(error, &secret);
         tx.execute(
             &format!(
-                "UPDATE devices SET state = 'failed', error = ?2, updated_at = {NOW} WHERE id = ?1"
+                "UPDATE devices SET state = 'failed', error = ?2, station = ?3, \
+                 updated_at = {NOW} WHERE id = ?1"
             ),
-            params![id.0, error],
+            params![id.0, error, self.station],
         )
         .map_err(|e| self.sql(e))?;
         Ok(())
@@ -878,37 +927,23 @@ impl Inventory {
         self.query("", &[])
     }
 
+    /// The records in one state, oldest first.
+    pub fn in_state(&self, state: State) -> Result<Vec<Record>, InventoryError> {
+        self.query("WHERE state = ?1", &[&state.as_str()])
+    }
+
     /// Writes the verified records in `format` to `out`. Returns how many were written.
     pub fn export(
         &self,
         format: ExportFormat,
         out: &mut dyn Write,
     ) -> Result<usize, InventoryError> {
-        let records = self.query("WHERE state = 'verified'", &[])?;
-        let io_err = |source| InventoryError::Io {
-            path: PathBuf::from("(export output)"),
-            source,
-        };
-        let rows: Vec<ExportRecord<'_>> = records
-            .iter()
-            .map(|r| ExportRecord {
-                endpoint: &r.endpoint,
-                psk_identity: &r.psk_identity,
-                secret: &r.secret,
-            })
-            .collect();
-        let text = match format {
-            ExportFormat::CoioteCsv => coiote_csv(&rows, LineEnding::Crlf),
-            ExportFormat::Json => coiote_json(&rows)?,
-        };
-        out.write_all(text.as_bytes()).map_err(io_err)?;
-        out.flush().map_err(io_err)?;
-        Ok(records.len())
+        store::write_export(&self.in_state(State::Verified)?, format, out)
     }
 
     /// Whether `path` is the inventory's database file or one of its companions (`-wal`, `-shm`,
     /// `-journal`), under any name (a hard link too).
-    fn is_own_file(&self, path: &Path) -> bool {
+    pub(crate) fn is_own_file(&self, path: &Path) -> bool {
         ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
             let mut own = self.path.clone().into_os_string();
             own.push(suffix);
@@ -928,80 +963,16 @@ impl Inventory {
         format: ExportFormat,
         path: impl AsRef<Path>,
     ) -> Result<usize, InventoryError> {
-        let path = path.as_ref();
-        let bad = |problem: String| InventoryError::BadOutput {
-            path: path.to_path_buf(),
-            problem,
-        };
-        let io_at = |p: &Path| {
-            let p = p.to_path_buf();
-            move |source| InventoryError::Io { path: p, source }
-        };
-        let replace = match output_kind(path) {
-            Ok(None) => false,
-            Ok(Some(kind)) if kind == REGULAR => true,
-            Ok(Some(kind)) => {
-                return Err(bad(format!(
-                    "it is {kind}; exports are written only to a regular file or a new path \
-                     (`-` for standard output)"
-                )))
-            }
-            Err(e) => return Err(bad(format!("cannot check it: {e}"))),
-        };
-        if replace && self.is_own_file(path) {
-            return Err(bad(
-                "it is this inventory's own database (or one of its SQLite files)".into(),
-            ));
-        }
-        if !replace {
-            let mut file =
-                create_private_new(path).map_err(|e| bad(format!("cannot create it: {e}")))?;
-            let result = self
-                .export(format, &mut file)
-                .and_then(|n| file.sync_all().map(|()| n).map_err(io_at(path)));
-            if result.is_err() {
-                let _ = fs::remove_file(path);
-            }
-            return result;
-        }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "export".to_string());
-        let (tmp, mut file) = (0..100)
-            .map(|i| dir.join(format!(".{name}.{}.{i}.tmp", std::process::id())))
-            .find_map(|tmp| match create_private_new(&tmp) {
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => None,
-                other => Some(other.map(|f| (tmp, f))),
-            })
-            .unwrap_or_else(|| Err(io::ErrorKind::AlreadyExists.into()))
-            .map_err(|e| bad(format!("cannot create a temporary file beside it: {e}")))?;
-        let result = (|| {
-            let n = self.export(format, &mut file)?;
-            file.sync_all().map_err(io_at(&tmp))?;
-            // Checked again just before: the rename must only ever replace a regular file.
-            match output_kind(path) {
-                Ok(Some(kind)) if kind == REGULAR => {}
-                Ok(None) => {}
-                Ok(Some(kind)) => return Err(bad(format!("it became {kind} while exporting"))),
-                Err(e) => return Err(bad(format!("cannot check it: {e}"))),
-            }
-            fs::rename(&tmp, path).map_err(io_at(path))?;
-            Ok(n)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        store::export_to_path(
+            path.as_ref(),
+            |p| self.is_own_file(p),
+            |out| self.export(format, out),
+        )
     }
 }
 
 /// Replaces every occurrence of the secret (in hex, any case) in `text` with its redacted form.
-fn scrub(text: &str, secret_hex: &str) -> String {
+pub(crate) fn scrub(text: &str, secret_hex: &str) -> String {
     if secret_hex.is_empty() {
         return text.to_string();
     }
@@ -1022,7 +993,7 @@ fn scrub(text: &str, secret_hex: &str) -> String {
     out
 }
 
-fn validate(new: &NewRecord<'_>) -> Result<(), InventoryError> {
+pub(crate) fn validate(new: &NewRecord<'_>) -> Result<(), InventoryError> {
     for (field, value) in [
         ("endpoint name", new.endpoint),
         ("PSK identity", new.psk_identity),
@@ -1039,22 +1010,23 @@ fn validate(new: &NewRecord<'_>) -> Result<(), InventoryError> {
     Ok(())
 }
 
-struct RawRow {
-    id: i64,
-    imei: String,
-    endpoint: String,
-    psk_identity: String,
-    secret_hex: String,
-    profile: String,
-    state: String,
-    port: Option<String>,
-    firmware: Option<String>,
-    error: Option<String>,
-    replaces: Option<i64>,
-    superseded_by: Option<i64>,
-    created_at: String,
-    updated_at: String,
-    server: Option<String>,
+pub(crate) struct RawRow {
+    pub(crate) id: i64,
+    pub(crate) imei: String,
+    pub(crate) endpoint: String,
+    pub(crate) psk_identity: String,
+    pub(crate) secret_hex: String,
+    pub(crate) profile: String,
+    pub(crate) state: String,
+    pub(crate) port: Option<String>,
+    pub(crate) firmware: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) replaces: Option<i64>,
+    pub(crate) superseded_by: Option<i64>,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) server: Option<String>,
+    pub(crate) station: Option<String>,
 }
 
 fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -1074,11 +1046,12 @@ fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
         server: r.get(14)?,
+        station: r.get(15)?,
     })
 }
 
 impl RawRow {
-    fn into_record(self, path: &Path) -> Result<Record, InventoryError> {
+    pub(crate) fn into_record(self, path: &Path) -> Result<Record, InventoryError> {
         let bad = |field, problem: String| InventoryError::BadRow {
             path: path.to_path_buf(),
             id: self.id,
@@ -1107,6 +1080,7 @@ impl RawRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             server: self.server,
+            station: self.station,
         })
     }
 }
@@ -1196,7 +1170,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 }
 
 /// The kind of a regular file, in [`file_kind`]'s words.
-const REGULAR: &str = "a regular file";
+pub(crate) const REGULAR: &str = "a regular file";
 
 /// A file type in words: `a directory`, `a FIFO (named pipe)`…
 fn file_kind(t: fs::FileType) -> &'static str {
@@ -1228,7 +1202,7 @@ fn file_kind(t: fs::FileType) -> &'static str {
 }
 
 /// What is at an export destination, without following a symbolic link: `None` when nothing is.
-fn output_kind(path: &Path) -> io::Result<Option<&'static str>> {
+pub(crate) fn output_kind(path: &Path) -> io::Result<Option<&'static str>> {
     match fs::symlink_metadata(path) {
         Ok(m) => Ok(Some(file_kind(m.file_type()))),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

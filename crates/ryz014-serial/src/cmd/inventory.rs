@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
-use ryz014_serial::inventory::{ExportFormat, Inventory, InventoryError, Record};
+use ryz014_serial::inventory::{
+    is_database_url, open_store,
+    postgres::{redact_url, PgInventory},
+    ExportFormat, InventoryError, InventoryStore, OpenMode, Record,
+};
 
 use crate::context::{CliError, InventoryArg, Out};
 
@@ -51,6 +55,24 @@ Examples:
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Move a station's SQLite inventory into the shared PostgreSQL inventory.
+    #[command(after_help = "\
+Every record of FILE is added to the database named by --inventory (a postgres:// URL), with its
+secret, times, state, station and rotation history, in one transaction: an error leaves the
+database as it was, and running the import again adds nothing twice. Where the file and the
+database both have an active record for an IMEI, the newer stays active and the older is kept as
+history (superseded). FILE is only read.
+
+Example:
+  ryz014 inventory import station-3.sqlite --inventory postgres://ryz014@db.line/inventory")]
+    Import {
+        /// The shared inventory (a postgres:// URL).
+        #[command(flatten)]
+        inventory: InventoryArg,
+        /// The station's SQLite inventory file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// `--format` of `inventory export`.
@@ -80,6 +102,7 @@ pub fn run(command: &InventoryCommand, out: &Out) -> Result<(), CliError> {
             format,
             out: file,
         } => export(inventory, *format, file.clone(), out),
+        InventoryCommand::Import { inventory, file } => import(inventory, file, out),
     }
 }
 
@@ -99,6 +122,7 @@ fn record_event(r: &Record) -> Value {
         "replaces": r.replaces,
         "superseded_by": r.superseded_by,
         "server": r.server,
+        "station": r.station,
         "created_at": r.created_at,
         "updated_at": r.updated_at,
     })
@@ -106,10 +130,10 @@ fn record_event(r: &Record) -> Value {
 
 /// Opens the inventory read-only (nothing in it or around it changes) and warns when other users
 /// may read it: it holds PSK secrets, but a reading command does not change its mode.
-fn open_for_reading(inv: &InventoryArg, out: &Out) -> Result<Inventory, CliError> {
-    let inventory = Inventory::open_read_only(&inv.path)?;
+fn open_for_reading(inv: &InventoryArg, out: &Out) -> Result<Box<dyn InventoryStore>, CliError> {
+    let inventory = open_store(&inv.path, OpenMode::ReadOnly, inv.station.as_deref())?;
     #[cfg(unix)]
-    {
+    if !is_database_url(&inv.path) {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(&inv.path) {
             let mode = meta.permissions().mode() & 0o777;
@@ -127,12 +151,21 @@ fn open_for_reading(inv: &InventoryArg, out: &Out) -> Result<Inventory, CliError
     Ok(inventory)
 }
 
+/// `--inventory` as shown: a database URL without its password.
+fn spec_shown(spec: &std::path::Path) -> String {
+    if is_database_url(spec) {
+        redact_url(&spec.to_string_lossy())
+    } else {
+        spec.display().to_string()
+    }
+}
+
 fn list(inv: &InventoryArg, out: &Out) -> Result<(), CliError> {
-    out.debug(1, &format!("opening inventory {}", inv.path.display()));
+    out.debug(1, &format!("opening inventory {}", spec_shown(&inv.path)));
     let inventory = open_for_reading(inv, out)?;
     let records = inventory.list()?;
     if records.is_empty() {
-        out.say(&format!("no records in {}", inv.path.display()))?;
+        out.say(&format!("no records in {}", inventory.location()))?;
     } else {
         out.say(&format!(
             "{:>4}  {:<15}  {:<10}  {:<10}  {:<6}  {:<24}  {:<14}  {:<20}  note",
@@ -166,7 +199,7 @@ fn list(inv: &InventoryArg, out: &Out) -> Result<(), CliError> {
 /// Says which IMEIs the export leaves out because their newest record is pending or failed: the
 /// modem may hold that record's key, or none, so no key of theirs is handed out as current. On
 /// stderr in words (the export itself may be on stdout), as `attention` events with `--json`.
-fn report_attention(inventory: &Inventory, out: &Out) -> Result<(), CliError> {
+fn report_attention(inventory: &dyn InventoryStore, out: &Out) -> Result<(), CliError> {
     let records = inventory.needing_attention()?;
     for r in &records {
         out.event(&json!({
@@ -188,9 +221,9 @@ fn export(
     file: Option<PathBuf>,
     out: &Out,
 ) -> Result<(), CliError> {
-    out.debug(1, &format!("opening inventory {}", inv.path.display()));
+    out.debug(1, &format!("opening inventory {}", spec_shown(&inv.path)));
     let inventory = open_for_reading(inv, out)?;
-    report_attention(&inventory, out)?;
+    report_attention(inventory.as_ref(), out)?;
     // `--out -` is standard output.
     let file = file.filter(|p| p.as_os_str() != "-");
     let format_name = format
@@ -235,4 +268,39 @@ fn export(
         }
     }
     Ok(())
+}
+
+fn import(inv: &InventoryArg, file: &std::path::Path, out: &Out) -> Result<(), CliError> {
+    if !is_database_url(&inv.path) {
+        return Err(CliError::new(
+            crate::context::Exit::Usage,
+            "inventory import moves records into a shared database: give it with \
+             --inventory postgres://…"
+                .to_string(),
+        ));
+    }
+    let source = ryz014_serial::inventory::Inventory::open_read_only(file)?;
+    let station = inv
+        .station
+        .clone()
+        .or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(ryz014_serial::inventory::host_name);
+    let url = inv.path.to_string_lossy();
+    let target = PgInventory::connect(&url, &station)?;
+    let s = target.import_sqlite(&source, &station)?;
+    out.event(&json!({
+        "event": "imported", "file": file, "inventory": target.location(),
+        "imported": s.imported, "already": s.already,
+        "kept_as_history": s.kept_as_history, "replaced": s.replaced,
+    }))?;
+    out.say(&format!(
+        "imported {} record(s) from {} into {} ({} already there; {} kept as history behind a \
+         newer active record; {} active record(s) replaced by newer imported ones)",
+        s.imported,
+        file.display(),
+        target.location(),
+        s.already,
+        s.kept_as_history,
+        s.replaced
+    ))
 }

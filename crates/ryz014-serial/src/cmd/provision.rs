@@ -23,7 +23,7 @@ use crate::context::{
 use crate::flows::provisioning::{
     provision_modem, read_imei, secs, use_bars, Job, PortResult, Reporter,
 };
-use ryz014_serial::inventory::Inventory;
+use ryz014_serial::inventory::{open_store, OpenMode};
 
 /// `provision`'s options.
 #[derive(Debug, Clone, Args)]
@@ -138,8 +138,19 @@ pub fn run(args: &ProvisionArgs, out: &Out) -> Result<(), CliError> {
     if args.dry_run {
         return dry_run(&ports, args, &profile, out);
     }
-    let inventory = Inventory::open(&args.inventory.path)?;
-    out.debug(1, &format!("inventory {}", inventory.path().display()));
+    let inventory = open_store(
+        &args.inventory.path,
+        OpenMode::Write,
+        args.inventory.station.as_deref(),
+    )?;
+    out.debug(
+        1,
+        &format!(
+            "inventory {} (station {})",
+            inventory.location(),
+            inventory.station()
+        ),
+    );
     let claimed = Mutex::new(HashMap::new());
     let multi =
         use_bars(out).then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
@@ -155,7 +166,7 @@ pub fn run(args: &ProvisionArgs, out: &Out) -> Result<(), CliError> {
             .map(|(port, rep)| {
                 let job = Job {
                     profile: &profile,
-                    inventory: &inventory,
+                    inventory: inventory.as_ref(),
                     force: args.force,
                     port,
                     claimed: &claimed,

@@ -43,12 +43,22 @@ pub struct PortArgs {
     pub rtscts: bool,
 }
 
-/// `--inventory FILE`.
+/// `--inventory FILE|URL` and `--station NAME`.
 #[derive(Debug, Clone, Args)]
 pub struct InventoryArg {
-    /// The inventory (SQLite) file.
-    #[arg(long = "inventory", value_name = "DB", default_value = DEFAULT_INVENTORY)]
+    /// The inventory: a SQLite file, or a shared PostgreSQL database
+    /// (`postgres://user@host/db`).
+    #[arg(
+        long = "inventory",
+        value_name = "DB",
+        env = "RYZ014_INVENTORY",
+        hide_env_values = true,
+        default_value = DEFAULT_INVENTORY
+    )]
     pub path: PathBuf,
+    /// The name this station writes into the records (default: the host name).
+    #[arg(long = "station", value_name = "NAME", env = "RYZ014_STATION")]
+    pub station: Option<String>,
 }
 
 /// Seconds (decimals allowed) as a duration: 0 up to about 31 years.

@@ -19,7 +19,7 @@ use ryz014_core::imei::Imei;
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{self, ErrorMode, ProvisionEvent, SessionError};
-use ryz014_serial::inventory::{Inventory, NewRecord, Record, RecordId, State};
+use ryz014_serial::inventory::{InventoryStore, NewRecord, Record, RecordId, State};
 
 use crate::context::{greet, session_error, short_port, CliError, Exit, Out};
 
@@ -40,7 +40,7 @@ pub struct Job<'a> {
     /// The validated profile.
     pub profile: &'a ProvisioningProfile,
     /// The inventory.
-    pub inventory: &'a Inventory,
+    pub inventory: &'a dyn InventoryStore,
     /// `--force`.
     pub force: bool,
     /// The port's name (recorded in the inventory).
@@ -418,6 +418,9 @@ where
     };
     let (id, secret, replaces) = match inv.find_resumable(&imei)? {
         Some(mut rec) => {
+            // Another live station working on it refuses this one (it names itself and when it
+            // started); a record left by a station that crashed is taken over.
+            inv.claim(rec.id)?;
             result.resumed = true;
             if rec.state == State::Failed {
                 rec = inv.reopen(rec.id)?;
@@ -475,7 +478,7 @@ where
             let mut err = session_error(&e);
             if plan.may_have_written_credentials(&e.step) {
                 // The modem may hold the new secret, or none: the record keeps it and stays the
-                // truth; a plain re-run finishes it ([`Inventory::find_resumable`]).
+                // truth; a plain re-run finishes it ([`InventoryStore::find_resumable`]).
                 if let Err(m) = inv.mark_failed(id, &message) {
                     rep.out
                         .debug(1, &format!("could not mark record {id} failed: {m}"));
@@ -604,7 +607,7 @@ where
              It was probably provisioned from another inventory (or by hand), whose export still \
              carries that key; nothing was written. Provision it with the inventory that knows \
              it, or re-key it with --force (the other inventory's key then stops working)",
-            job.inventory.path().display(),
+            job.inventory.location(),
             unknown.join("; ")
         ),
     ))
