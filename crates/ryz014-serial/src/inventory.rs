@@ -23,7 +23,9 @@
 //! Creating an inventory is safe when many processes do it at once.
 //!
 //! The same life cycle on a shared PostgreSQL database is [`postgres::PgInventory`]; both
-//! implement [`InventoryStore`], which the provisioning flow and the commands use.
+//! implement [`InventoryStore`], which the provisioning flow and the commands use. Either can seal
+//! the secrets to the operator ([`seal`]): then the database holds only the sealed secret and its
+//! first 4 hex digits.
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -882,7 +884,8 @@ impl Inventory {
     }
 
     /// Marks a pending record failed with the error text (the step and the modem's answer). Any
-    /// occurrence of the record's secret in `error` is replaced by its redacted form.
+    /// occurrence of the record's secret in `error` is replaced by its redacted form (a sealed
+    /// record's secret is not known here: the caller scrubs the text, see [`scrub`]).
     pub fn mark_failed(&self, id: RecordId, error: &str) -> Result<(), InventoryError> {
         let mut conn = self.lock();
         let tx = conn
