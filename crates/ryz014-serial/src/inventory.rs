@@ -23,7 +23,9 @@
 //! Creating an inventory is safe when many processes do it at once.
 //!
 //! The same life cycle on a shared PostgreSQL database is [`postgres::PgInventory`]; both
-//! implement [`InventoryStore`], which the provisioning flow and the commands use.
+//! implement [`InventoryStore`], which the provisioning flow and the commands use. Either can seal
+//! the secrets to the operator ([`seal`]): then the database holds only the sealed secret and its
+//! first 4 hex digits.
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -38,12 +40,14 @@ use ryz014_core::psk::PskSecret;
 use serde::Serialize;
 
 pub mod postgres;
+pub mod seal;
 mod store;
 
+pub use seal::{parse_recipient, OperatorIdentity};
 pub use store::{host_name, is_database_url, open_store, InventoryStore, OpenMode};
 
 /// The schema version this code writes (SQLite `user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The header line of the `coiote-csv` export (the core's, which the web page writes too).
 pub use ryz014_core::export::COIOTE_CSV_HEADER;
@@ -76,10 +80,15 @@ const SCHEMA_V2: &str = "ALTER TABLE devices ADD COLUMN server TEXT;";
 /// Version 3: the station (host name or `--station`) that last wrote the record.
 const SCHEMA_V3: &str = "ALTER TABLE devices ADD COLUMN station TEXT;";
 
+/// Version 4: the secret sealed to the operator (armored age text; `psk_hex` then holds only its
+/// first 4 hex digits). See [`seal`].
+const SCHEMA_V4: &str = "ALTER TABLE devices ADD COLUMN psk_sealed TEXT;";
+
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 const COLUMNS: &str = "id, imei, endpoint, psk_identity, psk_hex, profile, state, port, firmware, \
-                       error, replaces, superseded_by, created_at, updated_at, server, station";
+                       error, replaces, superseded_by, created_at, updated_at, server, station, \
+                       psk_sealed";
 
 /// The row id of an inventory record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -200,6 +209,10 @@ pub struct Record {
     /// The station (host name or `--station`) that last wrote the record (records written before
     /// schema version 3 have none).
     pub station: Option<String>,
+    /// The secret sealed to the operator (armored age text), when the station sealed it: then
+    /// [`Record::secret`] holds only its first 2 bytes (the prefix lists show and the modem's
+    /// read form is compared with), and only [`OperatorIdentity::unseal`] gives the whole secret.
+    pub sealed: Option<String>,
 }
 
 /// Inventory errors. None of them carries a secret.
@@ -352,6 +365,39 @@ pub enum InventoryError {
     /// Serializing the JSON export failed.
     #[error("JSON export: {0}")]
     Json(#[from] serde_json::Error),
+    /// Sealing a secret to the operator failed, or the recipient is not valid.
+    #[error("{problem}")]
+    Seal {
+        /// What went wrong.
+        problem: String,
+    },
+    /// The export would hold sealed secrets and no identity was given to open them.
+    #[error(
+        "{count} verified record(s) hold a secret sealed to the operator; give the operator's \
+         age identity file with --identity FILE to export them (nothing was exported)"
+    )]
+    SealedExport {
+        /// How many verified records are sealed.
+        count: usize,
+    },
+    /// The operator's identity file cannot be used.
+    #[error("identity file {path}: {problem}")]
+    Identity {
+        /// The file given.
+        path: PathBuf,
+        /// What is wrong with it (never its content).
+        problem: String,
+    },
+    /// A sealed secret cannot be opened with the identity given.
+    #[error("record {id} cannot be unsealed with identity file {path}: {problem}")]
+    Unseal {
+        /// The record.
+        id: RecordId,
+        /// The identity file.
+        path: PathBuf,
+        /// Why.
+        problem: String,
+    },
 }
 
 /// The SQLite inventory. `Send + Sync`: one connection behind a mutex.
@@ -359,6 +405,7 @@ pub struct Inventory {
     conn: Mutex<Connection>,
     path: PathBuf,
     station: String,
+    seal_to: Option<age::x25519::Recipient>,
 }
 
 impl fmt::Debug for Inventory {
@@ -431,13 +478,20 @@ impl Inventory {
             // A version 1 file, read as it is: its records have no server column.
             conn.execute_batch(
                 "CREATE TEMP VIEW devices AS \
-                 SELECT *, NULL AS server, NULL AS station FROM main.devices",
+                 SELECT *, NULL AS server, NULL AS station, NULL AS psk_sealed FROM main.devices",
             )
             .map_err(sql)?;
         } else if version < 3 {
             // A version 2 file: no station column.
             conn.execute_batch(
-                "CREATE TEMP VIEW devices AS SELECT *, NULL AS station FROM main.devices",
+                "CREATE TEMP VIEW devices AS \
+                 SELECT *, NULL AS station, NULL AS psk_sealed FROM main.devices",
+            )
+            .map_err(sql)?;
+        } else if version < 4 {
+            // A version 3 file: no sealed secrets.
+            conn.execute_batch(
+                "CREATE TEMP VIEW devices AS SELECT *, NULL AS psk_sealed FROM main.devices",
             )
             .map_err(sql)?;
         }
@@ -445,6 +499,7 @@ impl Inventory {
             conn: Mutex::new(conn),
             path,
             station: host_name(),
+            seal_to: None,
         })
     }
 
@@ -508,6 +563,7 @@ impl Inventory {
             conn: Mutex::new(conn),
             path,
             station: host_name(),
+            seal_to: None,
         };
         inv.migrate()?;
         Ok(inv)
@@ -521,6 +577,13 @@ impl Inventory {
     /// Names this station in the records it writes (default: the host name).
     pub fn with_station(mut self, station: &str) -> Self {
         self.station = station.to_string();
+        self
+    }
+
+    /// Seals the secrets of the records this inventory writes to the operator's `recipient`
+    /// (`None`: stored in clear). See [`seal`].
+    pub fn with_seal_to(mut self, recipient: Option<age::x25519::Recipient>) -> Self {
+        self.seal_to = recipient;
         self
     }
 
@@ -558,6 +621,9 @@ impl Inventory {
         if version < 3 {
             tx.execute_batch(SCHEMA_V3).map_err(|e| self.sql(e))?;
         }
+        if version < 4 {
+            tx.execute_batch(SCHEMA_V4).map_err(|e| self.sql(e))?;
+        }
         if version < SCHEMA_VERSION {
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
                 .map_err(|e| self.sql(e))?;
@@ -579,6 +645,7 @@ impl Inventory {
         force: bool,
     ) -> Result<RecordId, InventoryError> {
         validate(new)?;
+        let (psk_hex, psk_sealed) = seal::columns(self.seal_to.as_ref(), new.secret)?;
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -608,20 +675,21 @@ impl Inventory {
         tx.execute(
             &format!(
                 "INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state, port, \
-                 firmware, replaces, server, station, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"
+                 firmware, replaces, server, station, psk_sealed, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, {NOW}, {NOW})"
             ),
             params![
                 new.imei.as_str(),
                 new.endpoint,
                 new.psk_identity,
-                new.secret.expose_hex(),
+                psk_hex,
                 new.profile,
                 new.port,
                 new.firmware,
                 replaces,
                 new.server,
                 self.station,
+                psk_sealed,
             ],
         )
         .map_err(|e| self.sql(e))?;
@@ -762,6 +830,7 @@ impl Inventory {
     /// sent. Refused for a record that is not pending.
     pub fn update_pending(&self, id: RecordId, new: &NewRecord<'_>) -> Result<(), InventoryError> {
         validate(new)?;
+        let (psk_hex, psk_sealed) = seal::columns(self.seal_to.as_ref(), new.secret)?;
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -777,18 +846,19 @@ impl Inventory {
             &format!(
                 "UPDATE devices SET endpoint = ?2, psk_identity = ?3, psk_hex = ?4, profile = ?5, \
                  server = ?6, port = COALESCE(?7, port), firmware = COALESCE(?8, firmware), \
-                 station = ?9, updated_at = {NOW} WHERE id = ?1"
+                 station = ?9, psk_sealed = ?10, updated_at = {NOW} WHERE id = ?1"
             ),
             params![
                 id.0,
                 new.endpoint,
                 new.psk_identity,
-                new.secret.expose_hex(),
+                psk_hex,
                 new.profile,
                 new.server,
                 new.port,
                 new.firmware,
                 self.station,
+                psk_sealed,
             ],
         )
         .map_err(|e| self.sql(e))?;
@@ -814,7 +884,8 @@ impl Inventory {
     }
 
     /// Marks a pending record failed with the error text (the step and the modem's answer). Any
-    /// occurrence of the record's secret in `error` is replaced by its redacted form.
+    /// occurrence of the record's secret in `error` is replaced by its redacted form (a sealed
+    /// record's secret is not known here: the caller scrubs the text, see [`scrub`]).
     pub fn mark_failed(&self, id: RecordId, error: &str) -> Result<(), InventoryError> {
         let mut conn = self.lock();
         let tx = conn
@@ -834,10 +905,15 @@ impl Inventory {
                 to: State::Failed,
             });
         }
+        // A sealed record keeps only the prefix in clear: nothing to scrub with (the run
+        // scrubbed its error text with the whole secret already).
         let secret: String = tx
-            .query_row("SELECT psk_hex FROM devices WHERE id = ?1", [id.0], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT CASE WHEN psk_sealed IS NULL THEN psk_hex ELSE '' END \
+                 FROM devices WHERE id = ?1",
+                [id.0],
+                |r| r.get(0),
+            )
             .map_err(|e| self.sql(e))?;
         let error = scrub(error, &secret);
         tx.execute(
@@ -938,7 +1014,11 @@ impl Inventory {
         format: ExportFormat,
         out: &mut dyn Write,
     ) -> Result<usize, InventoryError> {
-        store::write_export(&self.in_state(State::Verified)?, format, out)
+        store::write_export(
+            &seal::unsealed(self.in_state(State::Verified)?, None)?,
+            format,
+            out,
+        )
     }
 
     /// Whether `path` is the inventory's database file or one of its companions (`-wal`, `-shm`,
@@ -972,7 +1052,7 @@ impl Inventory {
 }
 
 /// Replaces every occurrence of the secret (in hex, any case) in `text` with its redacted form.
-pub(crate) fn scrub(text: &str, secret_hex: &str) -> String {
+pub fn scrub(text: &str, secret_hex: &str) -> String {
     if secret_hex.is_empty() {
         return text.to_string();
     }
@@ -1027,6 +1107,7 @@ pub(crate) struct RawRow {
     pub(crate) updated_at: String,
     pub(crate) server: Option<String>,
     pub(crate) station: Option<String>,
+    pub(crate) sealed: Option<String>,
 }
 
 fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -1047,6 +1128,7 @@ fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         updated_at: r.get(13)?,
         server: r.get(14)?,
         station: r.get(15)?,
+        sealed: r.get(16)?,
     })
 }
 
@@ -1081,6 +1163,7 @@ impl RawRow {
             updated_at: self.updated_at,
             server: self.server,
             station: self.station,
+            sealed: self.sealed,
         })
     }
 }

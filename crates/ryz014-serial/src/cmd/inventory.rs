@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use ryz014_serial::inventory::{
     is_database_url, open_store,
     postgres::{redact_url, PgInventory},
-    ExportFormat, InventoryError, InventoryStore, OpenMode, Record,
+    ExportFormat, InventoryError, InventoryStore, OpenMode, OperatorIdentity, Record,
 };
 
 use crate::context::{CliError, InventoryArg, Out};
@@ -41,7 +41,8 @@ output (with --json: as the `content` of one `export` event). The inventory is o
 
 Examples:
   ryz014 inventory export --out devices.csv
-  ryz014 inventory export --format json --out devices.json")]
+  ryz014 inventory export --format json --out devices.json
+  ryz014 inventory export --identity operator.key --out devices.csv")]
     Export {
         /// The inventory file.
         #[command(flatten)]
@@ -49,6 +50,11 @@ Examples:
         /// The export format.
         #[arg(long, value_enum, default_value_t = ExportFormatArg::CoioteCsv)]
         format: ExportFormatArg,
+        /// The operator's age identity file (`AGE-SECRET-KEY-1…`, as age-keygen writes it), to
+        /// open the secrets sealed with `provision --seal-to`. Without it, an inventory with
+        /// sealed records is not exported.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
         /// The output file: a new path or a regular file (written with mode 0600; anything else,
         /// such as a device, a FIFO, a symbolic link or a directory, is refused with exit 2).
         /// `-` or no --out: standard output.
@@ -100,8 +106,9 @@ pub fn run(command: &InventoryCommand, out: &Out) -> Result<(), CliError> {
         InventoryCommand::Export {
             inventory,
             format,
+            identity,
             out: file,
-        } => export(inventory, *format, file.clone(), out),
+        } => export(inventory, *format, identity.as_deref(), file.clone(), out),
         InventoryCommand::Import { inventory, file } => import(inventory, file, out),
     }
 }
@@ -218,9 +225,12 @@ fn report_attention(inventory: &dyn InventoryStore, out: &Out) -> Result<(), Cli
 fn export(
     inv: &InventoryArg,
     format: ExportFormatArg,
+    identity: Option<&std::path::Path>,
     file: Option<PathBuf>,
     out: &Out,
 ) -> Result<(), CliError> {
+    let identity = identity.map(OperatorIdentity::read).transpose()?;
+    let identity = identity.as_ref();
     out.debug(1, &format!("opening inventory {}", spec_shown(&inv.path)));
     let inventory = open_for_reading(inv, out)?;
     report_attention(inventory.as_ref(), out)?;
@@ -234,7 +244,7 @@ fn export(
         None if out.json => {
             // Keep one JSON object per line: the export travels inside one event.
             let mut buf = Vec::new();
-            let n = inventory.export(format.into(), &mut buf)?;
+            let n = inventory.export_with(format.into(), identity, &mut buf)?;
             let text = String::from_utf8_lossy(&buf);
             let content = match format {
                 ExportFormatArg::Json => serde_json::from_str(&text).unwrap_or(Value::Null),
@@ -246,7 +256,7 @@ fn export(
         }
         None => {
             let n = out
-                .with_output(|w| inventory.export(format.into(), w))
+                .with_output(|w| inventory.export_with(format.into(), identity, w))
                 .map_err(|e| match e {
                     InventoryError::Io { source, .. } => CliError::output(&source),
                     other => other.into(),
@@ -257,7 +267,7 @@ fn export(
             );
         }
         Some(path) => {
-            let n = inventory.export_to_file(format.into(), &path)?;
+            let n = inventory.export_to_file_with(format.into(), identity, &path)?;
             out.event(
                 &json!({"event": "exported", "format": format_name, "count": n, "path": path}),
             )?;

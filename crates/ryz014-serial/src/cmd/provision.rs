@@ -23,7 +23,7 @@ use crate::context::{
 use crate::flows::provisioning::{
     provision_modem, read_imei, secs, use_bars, Job, PortResult, Reporter,
 };
-use ryz014_serial::inventory::{open_store, OpenMode};
+use ryz014_serial::inventory::{open_store, parse_recipient, OpenMode};
 
 /// `provision`'s options.
 #[derive(Debug, Clone, Args)]
@@ -66,6 +66,12 @@ pub struct ProvisionArgs {
     /// Re-provision a modem already verified: a new key; the old record is kept as history.
     #[arg(long)]
     pub force: bool,
+    /// Seal every secret to the operator's age recipient (`age1…`, X25519): the inventory keeps
+    /// it only sealed (and its first 4 hex digits), never in clear; `inventory export
+    /// --identity FILE` opens it with the operator's private key. A sealed record left pending
+    /// or failed is resumed with a fresh key.
+    #[arg(long = "seal-to", value_name = "RECIPIENT", env = "RYZ014_SEAL_TO")]
+    pub seal_to: Option<String>,
 }
 
 impl ProvisionArgs {
@@ -117,6 +123,7 @@ fn provision_port(
 
 /// Runs `provision`.
 pub fn run(args: &ProvisionArgs, out: &Out) -> Result<(), CliError> {
+    let seal_to = args.seal_to.as_deref().map(parse_recipient).transpose()?;
     let profile = load_profile(&args.profile)?;
     for w in profile.warnings() {
         out.event(&json!({"event": "warning", "key": w.path, "message": w.message}))?;
@@ -138,17 +145,23 @@ pub fn run(args: &ProvisionArgs, out: &Out) -> Result<(), CliError> {
     if args.dry_run {
         return dry_run(&ports, args, &profile, out);
     }
-    let inventory = open_store(
+    let mut inventory = open_store(
         &args.inventory.path,
         OpenMode::Write,
         args.inventory.station.as_deref(),
     )?;
+    inventory.set_seal_to(seal_to);
     out.debug(
         1,
         &format!(
-            "inventory {} (station {})",
+            "inventory {} (station {}{})",
             inventory.location(),
-            inventory.station()
+            inventory.station(),
+            if inventory.seals() {
+                ", secrets sealed to the operator"
+            } else {
+                ""
+            }
         ),
     );
     let claimed = Mutex::new(HashMap::new());

@@ -72,7 +72,11 @@ impl From<InventoryError> for CliError {
             | InventoryError::NotAnInventory(_)
             | InventoryError::SchemaTooNew { .. }
             | InventoryError::BadOutput { .. }
-            | InventoryError::BadField { .. } => Exit::Usage,
+            | InventoryError::BadField { .. }
+            | InventoryError::Seal { .. }
+            | InventoryError::SealedExport { .. }
+            | InventoryError::Identity { .. }
+            | InventoryError::Unseal { .. } => Exit::Usage,
             _ => Exit::Failed,
         };
         CliError::new(exit, e.to_string())

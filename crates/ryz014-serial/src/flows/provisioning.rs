@@ -19,7 +19,7 @@ use ryz014_core::imei::Imei;
 use ryz014_core::provision::{Plan, ProvisioningProfile};
 use ryz014_core::psk::PskSecret;
 use ryz014_core::session::{self, ErrorMode, ProvisionEvent, SessionError};
-use ryz014_serial::inventory::{InventoryStore, NewRecord, Record, RecordId, State};
+use ryz014_serial::inventory::{scrub, InventoryStore, NewRecord, Record, RecordId, State};
 
 use crate::context::{greet, session_error, short_port, CliError, Exit, Out};
 
@@ -426,14 +426,26 @@ where
                 rec = inv.reopen(rec.id)?;
             }
             // The record must say what the modem is given: a changed profile updates it (durably,
-            // before anything is sent). A profile with a fixed secret brings that secret.
-            let secret = match &job.profile.psk.secret {
-                Some(fixed) => fixed.clone(),
-                None => rec.secret.clone(),
+            // before anything is sent). A profile with a fixed secret brings that secret. A
+            // secret sealed to the operator cannot be unsealed at a station: the run goes on
+            // with a fresh one (the sealed one was never exported, so it never reached the
+            // server).
+            let (secret, fresh) = match (&job.profile.psk.secret, rec.sealed.is_some()) {
+                (Some(fixed), _) => (fixed.clone(), false),
+                (None, true) => (
+                    PskSecret::generate().map_err(|e| {
+                        CliError::new(Exit::Failed, format!("generating the PSK: {e}"))
+                    })?,
+                    true,
+                ),
+                (None, false) => (rec.secret.clone(), false),
             };
-            let changes = settings.changes_from(&rec, &job.profile.modem.profile, &secret);
-            if !changes.is_empty() {
+            let changes = settings.changes_from(&rec, &job.profile.modem.profile, &secret, fresh);
+            // A sealing station seals a record left in clear before going on.
+            if !changes.is_empty() || (inv.seals() && rec.sealed.is_none()) {
                 inv.update_pending(rec.id, &new_record(&secret))?;
+            }
+            if !changes.is_empty() {
                 rep.settings_changed(rec.id, &changes);
             }
             (rec.id, secret, rec.replaces)
@@ -474,7 +486,8 @@ where
             Ok(())
         }
         Err(e) => {
-            let message = e.to_string();
+            // A sealing store cannot scrub the secret from the text itself: done here.
+            let message = scrub(&e.to_string(), &secret.expose_hex());
             let mut err = session_error(&e);
             if plan.may_have_written_credentials(&e.step) {
                 // The modem may hold the new secret, or none: the record keeps it and stays the
@@ -523,7 +536,13 @@ impl Settings {
     }
 
     /// What differs between a record and what this run gives the modem, in words (no secret).
-    fn changes_from(&self, rec: &Record, profile: &str, secret: &PskSecret) -> Vec<String> {
+    fn changes_from(
+        &self,
+        rec: &Record,
+        profile: &str,
+        secret: &PskSecret,
+        fresh: bool,
+    ) -> Vec<String> {
         let mut changes = Vec::new();
         let mut diff = |what: &str, old: &str, new: &str| {
             if old != new {
@@ -538,7 +557,13 @@ impl Settings {
             rec.server.as_deref().unwrap_or("(not recorded)"),
             &self.server,
         );
-        if rec.secret != *secret {
+        if fresh {
+            changes.push(format!(
+                "secret {} → {} (a fresh key: the sealed one cannot be unsealed at a station)",
+                rec.secret.redacted(),
+                secret.redacted()
+            ));
+        } else if rec.secret != *secret {
             changes.push(format!(
                 "secret {} → {} (the profile's fixed secret)",
                 rec.secret.redacted(),

@@ -23,19 +23,26 @@ use postgres::{Client, NoTls, Row, Transaction};
 use ryz014_core::imei::Imei;
 
 use super::{
-    scrub, store::InventoryStore, validate, Inventory, InventoryError, NewRecord, RawRow, Record,
-    RecordId, State,
+    scrub, seal, store::InventoryStore, validate, Inventory, InventoryError, NewRecord, RawRow,
+    Record, RecordId, State,
 };
 
 /// The versioned schema migrations, in order (`migrations/postgres/NNNN_name.sql`).
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "devices",
-    include_str!("../../migrations/postgres/0001_devices.sql"),
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "devices",
+        include_str!("../../migrations/postgres/0001_devices.sql"),
+    ),
+    (
+        2,
+        "sealed",
+        include_str!("../../migrations/postgres/0002_sealed.sql"),
+    ),
+];
 
 /// The schema version this code writes (the newest migration).
-pub const PG_SCHEMA_VERSION: i32 = 1;
+pub const PG_SCHEMA_VERSION: i32 = 2;
 
 /// The first key of the advisory locks that stations hold on the records they work on (the
 /// second is the record id); and of the transaction lock that serializes migrations.
@@ -46,7 +53,7 @@ const COLUMNS: &str = "id, imei, endpoint, psk_identity, psk_hex, profile, state
     error, replaces, superseded_by, \
     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
-    server, station";
+    server, station, psk_sealed";
 
 /// The shared PostgreSQL inventory. `Send + Sync`: one session behind a mutex (the advisory
 /// locks of the records this station works on belong to it).
@@ -54,6 +61,7 @@ pub struct PgInventory {
     client: Mutex<Client>,
     location: String,
     station: String,
+    seal_to: Option<age::x25519::Recipient>,
 }
 
 impl fmt::Debug for PgInventory {
@@ -140,6 +148,7 @@ impl PgInventory {
             client: Mutex::new(client),
             location,
             station: station.to_string(),
+            seal_to: None,
         })
     }
 
@@ -252,6 +261,7 @@ impl PgInventory {
             updated_at: r.try_get(13).map_err(get)?,
             server: r.try_get(14).map_err(get)?,
             station: r.try_get(15).map_err(get)?,
+            sealed: r.try_get(16).map_err(get)?,
         }
         .into_record(&PathBuf::from(&self.location))
     }
@@ -327,8 +337,14 @@ impl PgInventory {
                 to: State::Failed,
             });
         }
+        // A sealed record keeps only the prefix in clear: nothing to scrub with (the run
+        // scrubbed its error text with the whole secret already).
         let secret: String = tx
-            .query_one("SELECT psk_hex FROM devices WHERE id = $1", &[&id.0])
+            .query_one(
+                "SELECT CASE WHEN psk_sealed IS NULL THEN psk_hex ELSE '' END \
+                 FROM devices WHERE id = $1",
+                &[&id.0],
+            )
             .map_err(|e| self.db(&e))?
             .get(0);
         let error = scrub(error, &secret);
@@ -420,9 +436,9 @@ impl PgInventory {
                 .query_one(
                     "INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state, \
                      port, firmware, error, replaces, superseded_by, server, station, \
-                     created_at, updated_at, import_key) \
+                     created_at, updated_at, import_key, psk_sealed) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                     $14::text::timestamptz, $15::text::timestamptz, $16) RETURNING id",
+                     $14::text::timestamptz, $15::text::timestamptz, $16, $17) RETURNING id",
                     &[
                         &r.imei.as_str(),
                         &r.endpoint,
@@ -440,6 +456,7 @@ impl PgInventory {
                         &r.created_at,
                         &r.updated_at,
                         &key,
+                        &r.sealed,
                     ],
                 )
                 .map_err(|e| self.db(&e))?;
@@ -509,8 +526,17 @@ impl InventoryStore for PgInventory {
         &self.station
     }
 
+    fn set_seal_to(&mut self, recipient: Option<age::x25519::Recipient>) {
+        self.seal_to = recipient;
+    }
+
+    fn seals(&self) -> bool {
+        self.seal_to.is_some()
+    }
+
     fn begin_pending(&self, new: &NewRecord<'_>, force: bool) -> Result<RecordId, InventoryError> {
         validate(new)?;
+        let (psk_hex, psk_sealed) = seal::columns(self.seal_to.as_ref(), new.secret)?;
         let mut c = self.lock();
         let mut tx = c.transaction().map_err(|e| self.db(&e))?;
         let active = self.query(
@@ -546,19 +572,20 @@ impl InventoryStore for PgInventory {
         }
         let inserted = tx.query_one(
             "INSERT INTO devices (imei, endpoint, psk_identity, psk_hex, profile, state, port, \
-             firmware, replaces, server, station) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10) RETURNING id",
+             firmware, replaces, server, station, psk_sealed) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11) RETURNING id",
             &[
                 &new.imei.as_str(),
                 &new.endpoint,
                 &new.psk_identity,
-                &new.secret.expose_hex(),
+                &psk_hex,
                 &new.profile,
                 &new.port,
                 &new.firmware,
                 &replaces,
                 &new.server,
                 &self.station,
+                &psk_sealed,
             ],
         );
         let id: i64 = match inserted {
@@ -735,6 +762,7 @@ impl InventoryStore for PgInventory {
 
     fn update_pending(&self, id: RecordId, new: &NewRecord<'_>) -> Result<(), InventoryError> {
         validate(new)?;
+        let (psk_hex, psk_sealed) = seal::columns(self.seal_to.as_ref(), new.secret)?;
         let mut c = self.lock();
         let mut tx = c.transaction().map_err(|e| self.db(&e))?;
         let (imei, state) = self.state_of(&mut tx, id)?;
@@ -747,17 +775,18 @@ impl InventoryStore for PgInventory {
         tx.execute(
             "UPDATE devices SET endpoint = $2, psk_identity = $3, psk_hex = $4, profile = $5, \
              server = $6, port = COALESCE($7, port), firmware = COALESCE($8, firmware), \
-             station = $9, updated_at = now() WHERE id = $1",
+             station = $9, psk_sealed = $10, updated_at = now() WHERE id = $1",
             &[
                 &id.0,
                 &new.endpoint,
                 &new.psk_identity,
-                &new.secret.expose_hex(),
+                &psk_hex,
                 &new.profile,
                 &new.server,
                 &new.port,
                 &new.firmware,
                 &self.station,
+                &psk_sealed,
             ],
         )
         .map_err(|e| self.db(&e))?;

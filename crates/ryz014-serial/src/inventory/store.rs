@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use ryz014_core::export::{coiote_csv, coiote_json, ExportRecord, LineEnding};
 use ryz014_core::imei::Imei;
 
+use super::seal::{self, OperatorIdentity};
 use super::{
     create_private_new, output_kind, ExportFormat, Inventory, InventoryError, NewRecord, Record,
     RecordId, State, REGULAR,
@@ -30,6 +31,13 @@ pub trait InventoryStore: Send + Sync + fmt::Debug {
 
     /// The name this store writes into the records' `station` column.
     fn station(&self) -> &str;
+
+    /// Seals the secrets of the records this store writes from now on to the operator's
+    /// `recipient` (`None`: stored in clear). See [`super::seal`].
+    fn set_seal_to(&mut self, recipient: Option<age::x25519::Recipient>);
+
+    /// Whether this store seals the secrets it writes.
+    fn seals(&self) -> bool;
 
     /// Records a modem as pending, before its secret is sent; returns once the record is durable.
     /// See [`Inventory::begin_pending`]. The new record is claimed by this station
@@ -104,9 +112,24 @@ pub trait InventoryStore: Send + Sync + fmt::Debug {
         resumable_in(self.history(imei)?)
     }
 
-    /// Writes the verified records in `format` to `out`; returns how many.
+    /// Writes the verified records in `format` to `out`; returns how many. Refused
+    /// ([`InventoryError::SealedExport`]) when a record is sealed: see
+    /// [`InventoryStore::export_with`].
     fn export(&self, format: ExportFormat, out: &mut dyn Write) -> Result<usize, InventoryError> {
-        write_export(&self.in_state(State::Verified)?, format, out)
+        self.export_with(format, None, out)
+    }
+
+    /// Writes the verified records in `format` to `out`, opening the sealed secrets with the
+    /// operator's `identity` (every record is opened before anything is written); returns how
+    /// many.
+    fn export_with(
+        &self,
+        format: ExportFormat,
+        identity: Option<&OperatorIdentity>,
+        out: &mut dyn Write,
+    ) -> Result<usize, InventoryError> {
+        let records = seal::unsealed(self.in_state(State::Verified)?, identity)?;
+        write_export(&records, format, out)
     }
 
     /// Whether `path` is one of the store's own files (never an export destination).
@@ -117,10 +140,23 @@ pub trait InventoryStore: Send + Sync + fmt::Debug {
 
     /// Writes the export to a file. See [`Inventory::export_to_file`].
     fn export_to_file(&self, format: ExportFormat, path: &Path) -> Result<usize, InventoryError> {
+        self.export_to_file_with(format, None, path)
+    }
+
+    /// Writes the export to a file, opening sealed secrets with `identity`. See
+    /// [`Inventory::export_to_file`] and [`InventoryStore::export_with`]. The secrets are opened
+    /// before the file is created: a refusal leaves no file.
+    fn export_to_file_with(
+        &self,
+        format: ExportFormat,
+        identity: Option<&OperatorIdentity>,
+        path: &Path,
+    ) -> Result<usize, InventoryError> {
+        let records = seal::unsealed(self.in_state(State::Verified)?, identity)?;
         export_to_path(
             path,
             |p| self.is_own_file(p),
-            |out| self.export(format, out),
+            |out| write_export(&records, format, out),
         )
     }
 }
@@ -304,6 +340,12 @@ impl InventoryStore for Inventory {
     fn station(&self) -> &str {
         &self.station
     }
+    fn set_seal_to(&mut self, recipient: Option<age::x25519::Recipient>) {
+        self.seal_to = recipient;
+    }
+    fn seals(&self) -> bool {
+        self.seal_to.is_some()
+    }
     fn begin_pending(&self, new: &NewRecord<'_>, force: bool) -> Result<RecordId, InventoryError> {
         Inventory::begin_pending(self, new, force)
     }
@@ -343,13 +385,7 @@ impl InventoryStore for Inventory {
     fn find_pending(&self, imei: &Imei) -> Result<Option<Record>, InventoryError> {
         Inventory::find_pending(self, imei)
     }
-    fn export(&self, format: ExportFormat, out: &mut dyn Write) -> Result<usize, InventoryError> {
-        Inventory::export(self, format, out)
-    }
     fn is_own_file(&self, path: &Path) -> bool {
         Inventory::is_own_file(self, path)
-    }
-    fn export_to_file(&self, format: ExportFormat, path: &Path) -> Result<usize, InventoryError> {
-        Inventory::export_to_file(self, format, path)
     }
 }
