@@ -325,7 +325,10 @@ fi
 
 step "2d cargo deny check licenses bans (deny.toml)"
 # Offline: the advisory database cannot be fetched here, so only the licenses and the banned
-# (duplicate) versions are checked, against the crates Cargo.lock names.
+# (duplicate) versions are checked, against the crates Cargo.lock names. cargo-deny reads every
+# locked crate's manifest, including target-only ones no build here downloads (e.g. fiat-crypto
+# under curve25519-dalek): fetch them first (a no-op when the registry cache has them).
+run cargo fetch --locked
 run cargo deny --locked --offline check licenses bans
 
 # ---------------------------------------------------------------------------------------------
