@@ -123,7 +123,6 @@ pub fn run(args: &TermArgs, out: &Out) -> Result<(), CliError> {
         Ok(Reply::Failed(e)) => return Err(e),
         _ => return Err(CliError::new(Exit::Failed, "the terminal stopped at start")),
     };
-    out.event(&json!({"event": "ready", "port": path}))?;
     let result = match editor {
         Some(ed) => {
             out.say(&format!(
@@ -359,6 +358,11 @@ fn worker(
             };
             (printer.borrow_mut())(text);
         }));
+    }
+    // "ready" is printed here, before this thread reads anything, so that it comes first.
+    if let Err(e) = out.event(&json!({"event": "ready", "port": path})) {
+        let _ = reply_tx.send(Reply::Failed(e));
+        return;
     }
     if reply_tx.send(Reply::Ready(path)).is_err() {
         return;
