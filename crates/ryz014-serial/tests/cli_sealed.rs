@@ -200,6 +200,54 @@ fn a_failed_sealed_record_is_resumed_with_a_fresh_key() {
     assert_no_secret(&both(&again), &secret);
 }
 
+/// `--force` on a sealed inventory: the new key is sealed too, the old record is kept as history,
+/// and the operator's export gives the key the modem holds after the rotation.
+#[test]
+fn a_forced_rotation_on_a_sealed_inventory_exports_the_key_the_modem_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inv.sqlite");
+    let inv = inv.to_str().unwrap();
+    let (identity, recipient) = operator(dir.path(), "operator.key");
+    let sim = Sim::start(&[]);
+    let first = provision(inv, &recipient, &sim.path);
+    assert_eq!(first.status.code(), Some(0), "{}", both(&first));
+    let old = exported_secret(&export(inv, Some(&identity)));
+
+    let profile = default_profile();
+    let forced = run(&[
+        "provision",
+        "--json",
+        "--force",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--inventory",
+        inv,
+        "--seal-to",
+        &recipient,
+        "-p",
+        &sim.path,
+    ]);
+    assert_eq!(forced.status.code(), Some(0), "{}", both(&forced));
+    let new = exported_secret(&export(inv, Some(&identity)));
+    assert_ne!(new, old, "the rotation drew a new key");
+    let state = sim.stop();
+    assert_eq!(modem_psk_prefix(&state).as_deref(), Some(&new[..4]));
+    // The old record stays, superseded; neither key is in the file or in any output.
+    let list = run(&["inventory", "list", "--json", "--inventory", inv]);
+    assert_eq!(list.status.code(), Some(0), "{}", both(&list));
+    assert!(stdout(&list).contains("superseded"), "{}", both(&list));
+    for secret in [&old, &new] {
+        assert_no_secret(&both(&first), secret);
+        assert_no_secret(&both(&forced), secret);
+        assert_no_secret(&both(&list), secret);
+        for suffix in ["", "-wal"] {
+            if let Ok(bytes) = std::fs::read(format!("{inv}{suffix}")) {
+                assert_no_secret(&String::from_utf8_lossy(&bytes), secret);
+            }
+        }
+    }
+}
+
 #[test]
 fn a_malformed_recipient_is_bad_usage_before_anything_is_opened() {
     let dir = tempfile::tempdir().unwrap();
