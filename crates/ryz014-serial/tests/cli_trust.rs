@@ -109,40 +109,11 @@ fn is_step_done(v: &Value, step: &str) -> bool {
 }
 
 /// The PSK entries the modem holds for profile `standard`, as `ryz014 info` reads them:
-/// `(server id, identity, secret prefix)`. A read that the modem's faults spoiled (a reset or a
-/// garbled line in the middle of `info`, listed in its `errors`) says nothing about what the
-/// modem holds: it is read again (the case of seed 595167237, where a reset fault fired during
-/// the read and `info` showed no PSK).
+/// `(server id, identity, secret prefix)`; a read spoiled by the modem's faults is read again
+/// ([`clean_info`]: the case of seed 595167237, where a reset fault fired during the read and
+/// `info` showed no PSK).
 fn held_psks(port: &str) -> Vec<(u64, String, String)> {
-    let mut tries = 0;
-    let v = loop {
-        tries += 1;
-        let o = run(&["info", "--json", "-p", port]);
-        assert_eq!(o.status.code(), Some(0), "info: {}", both(&o));
-        let v = json_lines(&o)
-            .into_iter()
-            .find(|v| v["event"] == "info")
-            .expect("an info event");
-        // `AT+SQNDMST` is refused while the modem is not registered: that says nothing of the
-        // reads before it.
-        let clean = v["errors"].as_array().is_none_or(|e| {
-            e.iter()
-                .all(|e| e.as_str().is_some_and(|e| e.contains("`AT+SQNDMST`")))
-        });
-        if clean {
-            break v;
-        }
-        assert!(
-            tries < 5,
-            "info read with errors {tries} times: {}",
-            both(&o)
-        );
-    };
-    v["dm_config"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["group"] == "psk")
+    psk_lines(&clean_info(port))
         .map(|l| {
             (
                 l["server_id"].as_u64().unwrap(),

@@ -24,50 +24,6 @@ const STATION: &str = "line-1";
 const TIME_SCALE: &str = "4";
 const LIMIT: Duration = Duration::from_secs(300);
 
-fn provision_args<'a>(url: &'a str, profile: &'a str, ports: &'a [String]) -> Vec<&'a str> {
-    let mut a = vec![
-        "provision",
-        "--json",
-        "--profile",
-        profile,
-        "--inventory",
-        url,
-        "--station",
-        STATION,
-    ];
-    for p in ports {
-        a.extend(["-p", p.as_str()]);
-    }
-    a
-}
-
-/// The PSK entries the modem holds (secret prefixes), as `ryz014 info` reads them; a read spoiled
-/// by line noise is read again.
-fn held_prefixes(port: &str) -> Vec<String> {
-    for _ in 0..5 {
-        let o = run(&["info", "--json", "-p", port]);
-        assert_eq!(o.status.code(), Some(0), "info: {}", both(&o));
-        let v = json_lines(&o)
-            .into_iter()
-            .find(|v| v["event"] == "info")
-            .expect("an info event");
-        let clean = v["errors"].as_array().is_none_or(|e| {
-            e.iter()
-                .all(|e| e.as_str().is_some_and(|e| e.contains("`AT+SQNDMST`")))
-        });
-        if clean {
-            return v["dm_config"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|l| l["group"] == "psk")
-                .map(|l| l["secret_prefix"].as_str().unwrap().to_ascii_lowercase())
-                .collect();
-        }
-    }
-    panic!("info on {port} kept reading with errors");
-}
-
 /// Each port's final event (`provisioned` or `port_failed`) in a run's JSON lines.
 fn finals(lines: &[Value], ports: &[String]) -> HashMap<String, Value> {
     let mut out = HashMap::new();
@@ -105,7 +61,7 @@ fn a_lost_database_session_mid_batch_fails_the_ports_in_flight_and_a_rerun_conve
         .map(String::as_str)
         .zip(imeis.iter().map(String::as_str))
         .collect();
-    let args = provision_args(&url, profile, &ports);
+    let args = station_provision_args(&url, profile, STATION, &ports);
 
     // Run 1: once a record is pending, the server ends the station's session.
     let mut child = ryz014_command(&args).spawn().unwrap();

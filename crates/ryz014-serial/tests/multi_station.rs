@@ -35,55 +35,6 @@ fn imei_of(s: usize, i: usize) -> String {
     ))
 }
 
-fn provision_args<'a>(
-    url: &'a str,
-    profile: &'a str,
-    station: &'a str,
-    ports: &'a [String],
-) -> Vec<&'a str> {
-    let mut a = vec![
-        "provision",
-        "--json",
-        "--profile",
-        profile,
-        "--inventory",
-        url,
-        "--station",
-        station,
-    ];
-    for p in ports {
-        a.extend(["-p", p.as_str()]);
-    }
-    a
-}
-
-/// The PSK entries the modem holds for profile `standard` (secret prefixes), as `ryz014 info`
-/// reads them; a read spoiled by line noise is read again.
-fn held_prefixes(port: &str) -> Vec<String> {
-    for _ in 0..5 {
-        let o = run(&["info", "--json", "-p", port]);
-        assert_eq!(o.status.code(), Some(0), "info: {}", both(&o));
-        let v = json_lines(&o)
-            .into_iter()
-            .find(|v| v["event"] == "info")
-            .expect("an info event");
-        let clean = v["errors"].as_array().is_none_or(|e| {
-            e.iter()
-                .all(|e| e.as_str().is_some_and(|e| e.contains("`AT+SQNDMST`")))
-        });
-        if clean {
-            return v["dm_config"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|l| l["group"] == "psk")
-                .map(|l| l["secret_prefix"].as_str().unwrap().to_ascii_lowercase())
-                .collect();
-        }
-    }
-    panic!("info on {port} kept reading with errors");
-}
-
 #[test]
 fn four_stations_share_one_database_with_collisions_and_a_crash() {
     let Some(url) = pg::fresh_database("multi_station") else {
@@ -111,11 +62,11 @@ fn four_stations_share_one_database_with_collisions_and_a_crash() {
     let outputs: Vec<Output> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..STATIONS - 1)
             .map(|s| {
-                let a = provision_args(&url, profile, &names[s], &ports[s]);
+                let a = station_provision_args(&url, profile, &names[s], &ports[s]);
                 scope.spawn(move || run_limited(&a, Duration::from_secs(300)))
             })
             .collect();
-        let a = provision_args(&url, profile, &names[3], &ports[3]);
+        let a = station_provision_args(&url, profile, &names[3], &ports[3]);
         let mut victim = ryz014_command(&a).spawn().unwrap();
         let stdout = BufReader::new(victim.stdout.take().unwrap());
         let mut recorded = 0;
@@ -173,7 +124,7 @@ fn four_stations_share_one_database_with_collisions_and_a_crash() {
 
     // A replacement station takes the killed one's modems and pending records over.
     let o = run_limited(
-        &provision_args(&url, profile, "station-3-replacement", &ports[3]),
+        &station_provision_args(&url, profile, "station-3-replacement", &ports[3]),
         Duration::from_secs(300),
     );
     for f in events(&json_lines(&o), "port_failed") {

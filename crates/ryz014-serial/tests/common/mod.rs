@@ -393,3 +393,65 @@ pub fn records(inventory: &Path) -> Vec<Value> {
 pub fn default_profile() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles/coiote-standard.toml")
 }
+
+/// The `info` event of `ryz014 info --json -p PORT`, read again (up to 5 times) while its
+/// `errors` list holds anything but the refusal of `AT+SQNDMST` (refused while the modem is not
+/// registered, which says nothing of the reads before it): a read spoiled by the modem's faults
+/// (a reset or a garbled line in the middle of `info`) says nothing about what the modem holds.
+pub fn clean_info(port: &str) -> Value {
+    for _ in 0..5 {
+        let o = run(&["info", "--json", "-p", port]);
+        assert_eq!(o.status.code(), Some(0), "info: {}", both(&o));
+        let v = json_lines(&o)
+            .into_iter()
+            .find(|v| v["event"] == "info")
+            .expect("an info event");
+        let clean = v["errors"].as_array().is_none_or(|e| {
+            e.iter()
+                .all(|e| e.as_str().is_some_and(|e| e.contains("`AT+SQNDMST`")))
+        });
+        if clean {
+            return v;
+        }
+    }
+    panic!("info on {port} kept reading with errors");
+}
+
+/// The PSK entries of an `info` event's DM configuration.
+pub fn psk_lines(info: &Value) -> impl Iterator<Item = &Value> {
+    info["dm_config"]
+        .as_array()
+        .expect("dm_config")
+        .iter()
+        .filter(|l| l["group"] == "psk")
+}
+
+/// The secret prefixes (lower case) of the PSK entries the modem on `port` holds.
+pub fn held_prefixes(port: &str) -> Vec<String> {
+    psk_lines(&clean_info(port))
+        .map(|l| l["secret_prefix"].as_str().unwrap().to_ascii_lowercase())
+        .collect()
+}
+
+/// `ryz014 provision --json --profile P --inventory INV --station S -p …` for every port.
+pub fn station_provision_args<'a>(
+    inventory: &'a str,
+    profile: &'a str,
+    station: &'a str,
+    ports: &'a [String],
+) -> Vec<&'a str> {
+    let mut a = vec![
+        "provision",
+        "--json",
+        "--profile",
+        profile,
+        "--inventory",
+        inventory,
+        "--station",
+        station,
+    ];
+    for p in ports {
+        a.extend(["-p", p.as_str()]);
+    }
+    a
+}
