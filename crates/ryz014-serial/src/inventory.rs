@@ -116,6 +116,16 @@ pub enum State {
 }
 
 impl State {
+    /// `Ok` when a record in this state may move to `to` (only a pending record moves to
+    /// verified or failed), else [`InventoryError::NotPending`] naming record `id`.
+    pub(crate) fn require_pending(self, id: RecordId, to: State) -> Result<(), InventoryError> {
+        if self == State::Pending {
+            Ok(())
+        } else {
+            Err(InventoryError::NotPending { id, from: self, to })
+        }
+    }
+
     /// The word stored in the database and shown to users.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -724,13 +734,7 @@ impl Inventory {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.sql(e))?;
         let (imei, state) = self.state_of(&tx, id)?;
-        if state != State::Pending {
-            return Err(InventoryError::NotPending {
-                id,
-                from: state,
-                to: State::Verified,
-            });
-        }
+        state.require_pending(id, State::Verified)?;
         tx.execute(
             &format!(
                 "UPDATE devices SET state = 'superseded', superseded_by = ?1, updated_at = {NOW} \
@@ -898,13 +902,7 @@ impl Inventory {
     /// Inside a transaction: pending → failed, the secret scrubbed from the error text.
     fn fail_in(&self, tx: &Connection, id: RecordId, error: &str) -> Result<(), InventoryError> {
         let (_, state) = self.state_of(tx, id)?;
-        if state != State::Pending {
-            return Err(InventoryError::NotPending {
-                id,
-                from: state,
-                to: State::Failed,
-            });
-        }
+        state.require_pending(id, State::Failed)?;
         // A sealed record keeps only the prefix in clear: nothing to scrub with (the run
         // scrubbed its error text with the whole secret already).
         let secret: String = tx

@@ -330,13 +330,7 @@ impl PgInventory {
         error: &str,
     ) -> Result<(), InventoryError> {
         let (_, state) = self.state_of(tx, id)?;
-        if state != State::Pending {
-            return Err(InventoryError::NotPending {
-                id,
-                from: state,
-                to: State::Failed,
-            });
-        }
+        state.require_pending(id, State::Failed)?;
         // A sealed record keeps only the prefix in clear: nothing to scrub with (the run
         // scrubbed its error text with the whole secret already).
         let secret: String = tx
@@ -663,13 +657,7 @@ impl InventoryStore for PgInventory {
         let result = (|| {
             let mut tx = c.transaction().map_err(|e| self.db(&e))?;
             let (_, state) = self.state_of(&mut tx, id)?;
-            if state != State::Pending {
-                return Err(InventoryError::NotPending {
-                    id,
-                    from: state,
-                    to: State::Verified,
-                });
-            }
+            state.require_pending(id, State::Verified)?;
             tx.execute(
                 "UPDATE devices SET state = 'verified', firmware = COALESCE($2, firmware), \
                  error = NULL, station = $3, updated_at = now() WHERE id = $1",
